@@ -1,0 +1,241 @@
+"""The flush thread's loop: encode records, pack batches, send them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from . import _records as records
+from ._batching import Batch
+from ._clock import monotonic
+from ._config import Config
+from ._delivery import (
+    Aborted,
+    Delivered,
+    Failed,
+    Outcome,
+    Partial,
+    Sender,
+    TooLarge,
+)
+from ._encoder import Encoder
+from ._operations import OperationBuilder
+from ._results import LogLimiter, Reason
+
+if TYPE_CHECKING:
+    from ._worker import Worker
+
+logger = logging.getLogger("cio_pipeline._worker")
+
+# Records taken from the queue at a time, under its lock.
+TAKE_SIZE = 256
+
+# The flush thread lets other threads run after this many records.
+# CPython hands the interpreter lock over only every 5 ms by default,
+# and a caller stuck that long behind encoding would see its call take
+# milliseconds.
+YIELD_EVERY = 16
+
+_V1_TYPES = frozenset(records.V1_RECORD_TYPES)
+_sleep = time.sleep
+
+
+class DeliveryLoop:
+    """Turn the queue into requests and settle every record taken."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        sender: Sender,
+        encoder: Encoder,
+        builder: OperationBuilder,
+        config: Config,
+    ) -> None:
+        self._worker = worker
+        self.sender = sender
+        self._encoder = encoder
+        self._builder = builder
+        self._max_batch_bytes = config.max_batch_bytes
+        self._max_operation_bytes = config.max_operation_bytes
+        self._max_retry_time = config.max_retry_time
+        self._logs = LogLimiter()
+        self._unauthorized_logged = False
+        self._aborted = False
+
+    def run(self, deadline: float | None) -> None:
+        """Send everything queued; stop early only on an abort."""
+        self._aborted = False
+        batch = Batch(self._max_batch_bytes)
+        while not self._aborted:
+            taken, first = self._worker.take(TAKE_SIZE)
+            if not taken:
+                break
+            batch = self._pack(taken, first, batch, deadline)
+        if batch and not self._aborted:
+            self._send_batch(batch, deadline)
+
+    def _pack(
+        self,
+        taken: list[records.Record],
+        first: int,
+        batch: Batch,
+        deadline: float | None,
+    ) -> Batch:
+        now = time.time()
+        for offset, record in enumerate(taken):
+            if self._aborted:
+                break
+            if offset % YIELD_EVERY == YIELD_EVERY - 1:
+                _sleep(0)
+            index = first + offset
+            if type(record) in _V1_TYPES:
+                if batch:
+                    self._send_batch(batch, deadline)
+                    batch = Batch(self._max_batch_bytes)
+                self._send_v1(record, index, now, deadline)
+                continue
+            body = self._encode(record, index, now)
+            if body is None:
+                continue
+            if not batch.fits(body):
+                self._send_batch(batch, deadline)
+                batch = Batch(self._max_batch_bytes)
+            batch.add(record, body, index)
+        return batch
+
+    def _encode(
+        self, record: records.Record, index: int, now: float
+    ) -> bytes | None:
+        """Encode one v2 operation, or fail the record and return None."""
+        try:
+            body = self._encoder.dumps(self._builder.v2(record, now))
+        except Exception as error:  # noqa: BLE001
+            # json_default is the caller's code and may raise anything.
+            self._fail([index], [record], Reason("unencodable", str(error)))
+            return None
+        if len(body) > self._max_operation_bytes:
+            self._fail(
+                [index],
+                [record],
+                Reason(
+                    "too_large",
+                    f"operation is {len(body)} bytes and the Track API "
+                    f"takes at most {self._max_operation_bytes}",
+                ),
+            )
+            return None
+        return body
+
+    def _deadline(self, deadline: float | None) -> float:
+        own = monotonic() + self._max_retry_time
+        return own if deadline is None else min(own, deadline)
+
+    def _send_batch(self, batch: Batch, deadline: float | None) -> None:
+        outcome = self.sender.send(
+            "POST",
+            "/api/v2/batch",
+            batch.body(),
+            len(batch),
+            self._deadline(deadline),
+        )
+        if isinstance(outcome, TooLarge):
+            if len(batch) == 1:
+                self._fail(
+                    batch.indices,
+                    batch.records,
+                    Reason("too_large", "HTTP 413 for a single operation"),
+                )
+                return
+            for half in batch.halves():
+                if not self._aborted:
+                    self._send_batch(half, deadline)
+            return
+        self._apply(batch.indices, batch.records, outcome)
+
+    def _send_v1(
+        self,
+        record: records.Record,
+        index: int,
+        now: float,
+        deadline: float | None,
+    ) -> None:
+        try:
+            request = self._builder.v1(record, now)
+            body = self._encoder.dumps(request.body)
+        except Exception as error:  # noqa: BLE001 - json_default may raise
+            self._fail([index], [record], Reason("unencodable", str(error)))
+            return
+        outcome = self.sender.send(
+            request.method, request.path, body, 1, self._deadline(deadline)
+        )
+        if isinstance(outcome, TooLarge):
+            outcome = Failed(Reason("too_large", "HTTP 413"))
+        if isinstance(outcome, Partial):
+            outcome = Delivered()
+        self._apply([index], [record], outcome)
+
+    def _apply(
+        self,
+        indices: list[int],
+        batch: list[records.Record],
+        outcome: Outcome,
+    ) -> None:
+        if isinstance(outcome, Delivered):
+            self._worker.settle(indices, batch, "delivered")
+        elif isinstance(outcome, Failed):
+            self._fail(indices, batch, outcome.reason)
+        elif isinstance(outcome, Partial):
+            self._apply_partial(indices, batch, outcome)
+        elif isinstance(outcome, Aborted):
+            # Left unsettled: shutdown() counts these records as pending.
+            self._aborted = True
+
+    def _apply_partial(
+        self,
+        indices: list[int],
+        batch: list[records.Record],
+        outcome: Partial,
+    ) -> None:
+        failures = outcome.failures
+        accepted = [i for i in range(len(batch)) if i not in failures]
+        self._worker.settle(
+            [indices[i] for i in accepted],
+            [batch[i] for i in accepted],
+            "delivered",
+        )
+        for position, reason in sorted(failures.items()):
+            self._worker.settle(
+                [indices[position]], [batch[position]], "failed", reason
+            )
+        if failures:
+            first = next(iter(failures.values()))
+            self._log_failure(len(failures), first)
+
+    def _fail(
+        self,
+        indices: list[int],
+        batch: list[records.Record],
+        reason: Reason,
+    ) -> None:
+        self._worker.settle(indices, batch, "failed", reason)
+        self._log_failure(len(batch), reason)
+
+    def _log_failure(self, count: int, reason: Reason) -> None:
+        if reason == "unauthorized":
+            if not self._unauthorized_logged:
+                self._unauthorized_logged = True
+                logger.error(
+                    "the Track API rejected the credentials (HTTP 401): "
+                    "check site_id, api_key and region; records fail "
+                    "with reason 'unauthorized' until they are fixed"
+                )
+            return
+        held_back = self._logs.allow(f"fail {reason}")
+        if held_back is not None:
+            logger.error(
+                "%d records failed: %s (%d similar errors held back)",
+                count,
+                reason.describe(),
+                held_back,
+            )
