@@ -57,7 +57,7 @@ from ._validation import (
     check_text,
     check_timestamp,
 )
-from ._worker import OnError, OnSuccess, Worker
+from ._worker import WAKE_SIZE, OnError, OnSuccess, Worker
 
 _new = tuple.__new__
 _now = time.time
@@ -275,12 +275,19 @@ class Client:
             id = check_text(id, "id", MAX_ID_BYTES)
         if timestamp is not None:
             timestamp = check_timestamp(timestamp, "timestamp")
-        return self._enqueue(
-            _new(
-                Event,
-                (customer_id, name, data, id, timestamp, "event", _now()),
-            )
+        record = _new(
+            Event, (customer_id, name, data, id, timestamp, "event", _now())
         )
+        # Worker.enqueue's fast path, inlined: this is the hottest call.
+        worker = self._worker
+        if worker._fast:
+            queue = worker._queue
+            if len(queue) < worker._max_queue_size:
+                queue.append(record)
+                if len(queue) >= WAKE_SIZE and not worker._wake_requested:
+                    worker.request_wake()
+                return True
+        return worker.enqueue(record)
 
     def backfill(
         self,

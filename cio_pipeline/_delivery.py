@@ -208,8 +208,7 @@ class Sender:
         held_back = self._logs.allow(f"retry {problem}")
         if held_back is not None:
             logger.warning(
-                "Track API request failed and will be retried: %s "
-                "(%d similar warnings held back)",
+                "Track API request failed and will be retried: %s%s",
                 problem.describe(),
-                held_back,
+                LogLimiter.suffix(held_back),
             )

@@ -88,3 +88,10 @@ class LogLimiter:
             return None
         self._last[key] = now
         return self._suppressed.pop(key, 0)
+
+    @staticmethod
+    def suffix(held_back: int) -> str:
+        """Return the note that ends a message with held-back repeats."""
+        if not held_back:
+            return ""
+        return f" ({held_back} more like this since the last one)"

@@ -133,21 +133,23 @@ class Worker:
             if len(queue) < self._max_queue_size:
                 queue.append(record)
                 if len(queue) >= WAKE_SIZE and not self._wake_requested:
-                    self._wake_requested = True
-                    self._wake.set()
+                    self.request_wake()
                 return True
         return self._enqueue_slow(record)
+
+    def request_wake(self) -> None:
+        """Wake the flush thread: a batch's worth of records is queued."""
+        self._wake_requested = True
+        self._wake.set()
 
     def _enqueue_slow(self, record: records.Record) -> bool:
         if self._closed and self._exit_deadline is None:
             self._drop_at_call(record, "shutdown")
-            held_back = self._logs.allow("shutdown")
-            if held_back is not None:
-                logger.warning(
-                    "a record was queued after shutdown() and is dropped; "
-                    "%d more since the last warning",
-                    held_back,
-                )
+            self._warn(
+                "shutdown",
+                "dropping records queued after shutdown(): the client "
+                "sends nothing more",
+            )
             return False
         if not self.config.enabled:
             self._count_drop("disabled")
@@ -167,29 +169,35 @@ class Worker:
         """Apply the ``on_full`` policy; return True if there is room now."""
         policy = self.config.on_full
         if policy == "drop_oldest":
+            evicted = None
             with self._lock:
                 if len(self._queue) >= self._max_queue_size:
-                    oldest = self._queue.popleft()
-                    index = self._popped
+                    evicted = self._queue.popleft()
                     self._popped += 1
-                    self._settle_locked([index], "dropped")
-                    self._count_drop("evicted")
-            self._notice(oldest, Reason("evicted"))
+                    self._settle_locked([self._popped - 1], "dropped")
+                    self._dropped["evicted"] = (
+                        self._dropped.get("evicted", 0) + 1
+                    )
+            if evicted is not None:
+                self._notice(evicted, Reason("evicted"))
             return True
         if policy == "block" and self._wait_for_room():
             return True
         reason = "block_timeout" if policy == "block" else "queue_full"
         self._drop_at_call(record, reason)
-        held_back = self._logs.allow(reason)
-        if held_back is not None:
-            logger.warning(
-                "queue full (%d records): dropping records, %d dropped "
-                "since the last warning; raise max_queue_size or check "
-                "that the Track API is reachable",
-                self._max_queue_size,
-                held_back + 1,
-            )
+        self._warn(
+            reason,
+            f"queue full ({self._max_queue_size} records): dropping "
+            f"records; raise max_queue_size or check that the Track API "
+            f"is reachable",
+        )
         return False
+
+    def _warn(self, key: str, message: str) -> None:
+        """Log a warning at most once per interval for each ``key``."""
+        held_back = self._logs.allow(key)
+        if held_back is not None:
+            logger.warning("%s%s", message, LogLimiter.suffix(held_back))
 
     def _wait_for_room(self) -> bool:
         if self._drainer == threading.get_ident():
@@ -356,10 +364,9 @@ class Worker:
             held_back = self._logs.allow(f"callback {callback!r}")
             if held_back is not None:
                 logger.exception(
-                    "%s raised; delivery goes on (%d similar errors held "
-                    "back)",
-                    getattr(callback, "__name__", "callback"),
-                    held_back,
+                    "callback %s raised; delivery goes on%s",
+                    getattr(callback, "__name__", repr(callback)),
+                    LogLimiter.suffix(held_back),
                 )
 
     # Flush, shutdown and stats ------------------------------------------

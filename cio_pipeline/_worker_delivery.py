@@ -131,13 +131,28 @@ class DeliveryLoop:
         own = monotonic() + self._max_retry_time
         return own if deadline is None else min(own, deadline)
 
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        count: int,
+        deadline: float | None,
+    ) -> Outcome:
+        try:
+            return self.sender.send(
+                method, path, body, count, self._deadline(deadline)
+            )
+        except Exception as error:
+            # A bug here must fail these records, not stall the queue.
+            logger.exception("sending %d records failed", count)
+            return Failed(
+                Reason("internal_error", f"{type(error).__name__}: {error}")
+            )
+
     def _send_batch(self, batch: Batch, deadline: float | None) -> None:
-        outcome = self.sender.send(
-            "POST",
-            "/api/v2/batch",
-            batch.body(),
-            len(batch),
-            self._deadline(deadline),
+        outcome = self._send(
+            "POST", "/api/v2/batch", batch.body(), len(batch), deadline
         )
         if isinstance(outcome, TooLarge):
             if len(batch) == 1:
@@ -166,9 +181,7 @@ class DeliveryLoop:
         except Exception as error:  # noqa: BLE001 - json_default may raise
             self._fail([index], [record], Reason("unencodable", str(error)))
             return
-        outcome = self.sender.send(
-            request.method, request.path, body, 1, self._deadline(deadline)
-        )
+        outcome = self._send(request.method, request.path, body, 1, deadline)
         if isinstance(outcome, TooLarge):
             outcome = Failed(Reason("too_large", "HTTP 413"))
         if isinstance(outcome, Partial):
@@ -234,8 +247,8 @@ class DeliveryLoop:
         held_back = self._logs.allow(f"fail {reason}")
         if held_back is not None:
             logger.error(
-                "%d records failed: %s (%d similar errors held back)",
+                "%d records failed: %s%s",
                 count,
                 reason.describe(),
-                held_back,
+                LogLimiter.suffix(held_back),
             )
