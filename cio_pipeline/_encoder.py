@@ -118,6 +118,8 @@ class Encoder:
 
     def default(self, value: Any) -> Any:
         """Convert a value that JSON has no type for; see the module doc."""
+        if type(value) is datetime and value.tzinfo is not None:
+            return math.floor(value.timestamp())
         if isinstance(value, datetime):
             return datetime_seconds(value)
         if isinstance(value, date):

@@ -10,6 +10,10 @@ from ._encoder import timestamp_seconds
 from ._ulid import UlidGenerator
 
 
+# People whose identifiers objects are kept for reuse.
+IDENTIFIER_CACHE_SIZE = 10_000
+
+
 class V1Request(NamedTuple):
     """One v1 request: a record that the v2 batch endpoint cannot carry."""
 
@@ -55,6 +59,8 @@ class OperationBuilder:
     def __init__(self, identify_by: str) -> None:
         self._identify_by = identify_by
         self._ulids = UlidGenerator()
+        # Encoders only read these dicts, so operations share them.
+        self._identifiers: dict[str | int, dict[str, str]] = {}
 
     def v2(self, record: records.Record, now: float) -> dict[str, Any]:
         """Return the v2 batch operation for a record v2 can carry."""
@@ -124,23 +130,33 @@ class OperationBuilder:
         raise TypeError(f"{type(record).__name__} is not a v1 record")
 
     def _who(self, customer_id: str | int) -> dict[str, str]:
-        return identifiers(customer_id, self._identify_by)
+        found = self._identifiers.get(customer_id)
+        if found is None:
+            if len(self._identifiers) >= IDENTIFIER_CACHE_SIZE:
+                self._identifiers.clear()
+            found = identifiers(customer_id, self._identify_by)
+            self._identifiers[customer_id] = found
+        return found
 
     def _event(self, record: records.Event, now: float) -> dict[str, Any]:
+        # One unpacking is cheaper than seven field look-ups.
+        customer_id, name, data, event_id, timestamp, action, called_at = (
+            record
+        )
         operation: dict[str, Any] = {
             "type": "person",
-            "action": record.action,
-            "identifiers": self._who(record.customer_id),
-            "name": record.name,
-            "id": record.event_id or self._ulids.new(now),
+            "action": action,
+            "identifiers": self._who(customer_id),
+            "name": name,
+            "id": event_id or self._ulids.new(now),
             "timestamp": (
-                int(record.called_at)
-                if record.timestamp is None
-                else timestamp_seconds(record.timestamp)
+                int(called_at)
+                if timestamp is None
+                else timestamp_seconds(timestamp)
             ),
         }
-        if record.data:
-            operation["attributes"] = record.data
+        if data:
+            operation["attributes"] = data
         return operation
 
     def _anonymous(

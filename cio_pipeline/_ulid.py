@@ -43,7 +43,7 @@ class UlidGenerator:
             self._start(millisecond)
             counter = self._counter
         self._counter = counter
-        return self._prefix + _PAIRS[counter >> 10] + _PAIRS[counter & 1023]
+        return f"{self._prefix}{_PAIRS[counter >> 10]}{_PAIRS[counter & 1023]}"
 
     def _start(self, millisecond: int) -> None:
         random_bits = int.from_bytes(os.urandom(10), "big")
