@@ -9,7 +9,6 @@ from . import _records as records
 from ._encoder import timestamp_seconds
 from ._ulid import UlidGenerator
 
-
 # People whose identifiers objects are kept for reuse.
 IDENTIFIER_CACHE_SIZE = 10_000
 
