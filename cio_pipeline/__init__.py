@@ -24,6 +24,7 @@ from ._records import (
     Unsuppress,
 )
 from ._results import FlushResult, Reason, Stats
+from ._server import LocalTrackAPI
 from ._version import __version__
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Event",
     "FlushResult",
     "Identify",
+    "LocalTrackAPI",
     "Merge",
     "Metric",
     "Operation",
