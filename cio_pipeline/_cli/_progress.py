@@ -1,0 +1,139 @@
+"""Progress on standard error: a tqdm bar on a terminal, lines otherwise."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import IO, Any
+
+import attrs
+
+# NOTE: types-tqdm provides the stubs; without them tqdm is Any.
+from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
+
+# Seconds between two redraws of the bar, and between two plain lines
+# when standard error is not a terminal (a log file or a CI job).
+BAR_INTERVAL = 0.2
+LINE_INTERVAL = 10.0
+
+
+@attrs.define
+class Counters:
+    """What a run has done so far.
+
+    ``read`` counts records the main thread took from the input;
+    ``delivered`` and ``failed`` also change on the client's flush
+    thread, through its callbacks, so those go through ``lock``.
+    """
+
+    read: int = 0
+    delivered: int = 0
+    failed: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
+
+    @property
+    def failed_total(self) -> int:
+        """Failed records, whatever the reason."""
+        return sum(self.failed.values())
+
+    def add_delivered(self, count: int) -> None:
+        """Count ``count`` records the Track API accepted."""
+        with self.lock:
+            self.delivered += count
+
+    def add_failed(self, reason: str) -> None:
+        """Count one failed record under its reason code."""
+        with self.lock:
+            self.failed[reason] += 1
+
+
+class Progress:
+    """Report a run's counters while it goes.
+
+    ``mode`` is ``"bar"`` for a tqdm bar, ``"lines"`` for a plain line
+    every ``LINE_INTERVAL`` seconds and ``"off"`` for nothing.
+    """
+
+    def __init__(
+        self,
+        counters: Counters,
+        stream: IO[str],
+        mode: str,
+        *,
+        label: str,
+        total: int | None = None,
+    ) -> None:
+        self._counters = counters
+        self._stream = stream
+        self._mode = mode
+        self._label = label
+        self._started = time.monotonic()
+        self._interval = BAR_INTERVAL if mode == "bar" else LINE_INTERVAL
+        self._next_report = self._started + self._interval
+        self._bar: Any = None
+        if mode == "bar":
+            self._bar = _make_bar(stream, label, total)
+
+    def update(self, *, force: bool = False) -> None:
+        """Redraw the bar or print a line if one is due; cheap otherwise."""
+        now = time.monotonic()
+        if now < self._next_report and not force:
+            return
+        self._next_report = now + self._interval
+        if self._bar is not None:
+            self._redraw(self._bar)
+        elif self._mode == "lines":
+            self._stream.write(self._line(now) + "\n")
+            self._stream.flush()
+
+    def write(self, message: str) -> None:
+        """Print a message line without breaking the bar."""
+        if self._bar is not None:
+            self._bar.write(message, file=self._stream)
+        else:
+            self._stream.write(message + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        """Draw the final state and release the terminal line."""
+        if self._bar is not None:
+            self._redraw(self._bar)
+            self._bar.close()
+            self._bar = None
+
+    def _redraw(self, bar: Any) -> None:
+        counters = self._counters
+        bar.update(counters.read - bar.n)
+        bar.set_postfix_str(
+            f"delivered {counters.delivered:,}, "
+            f"failed {counters.failed_total:,}",
+            refresh=False,
+        )
+        bar.refresh()
+
+    def _line(self, now: float) -> str:
+        counters = self._counters
+        elapsed = max(now - self._started, 1e-9)
+        return (
+            f"{self._label}: {counters.read:,} read, "
+            f"{counters.delivered:,} delivered, "
+            f"{counters.failed_total:,} failed, "
+            f"{counters.read / elapsed:,.0f} records/s"
+        )
+
+
+def _make_bar(stream: IO[str], label: str, total: int | None) -> Any:
+    counts = "{n_fmt}/{total_fmt}" if total is not None else "{n_fmt}"
+    return tqdm(
+        total=total,
+        file=stream,
+        desc=label,
+        unit=" records",
+        unit_scale=False,
+        dynamic_ncols=True,
+        mininterval=BAR_INTERVAL,
+        bar_format=(
+            "{desc}: " + counts + " read [{elapsed}, {rate_fmt}]{postfix}"
+        ),
+    )
