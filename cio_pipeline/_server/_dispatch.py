@@ -88,6 +88,7 @@ class Dispatcher:
         with self.store.lock:
             self.store.count("requests")
             self.store.count("bytes_received", len(request.body))
+            self.store.changed.notify_all()
 
         fault = self.faults.choose(request.path)
         if self.faults.latency > 0:

@@ -44,7 +44,9 @@ class Listener:
         self._settled = threading.Condition(self._lock)
         self._want_open = True
         self._stopped = False
-        self._connections: dict[socket.socket, threading.Thread] = {}
+        # Each connection's thread and socket; wrapping a socket for TLS
+        # replaces the socket object, so entries are keyed by thread.
+        self._connections: dict[threading.Thread, socket.socket] = {}
         self._names = itertools.count(1)
         self._wake_read, self._wake_write = socket.socketpair()
         self._socket: socket.socket | None = self._open(port)
@@ -95,7 +97,7 @@ class Listener:
         self.close_connections()
         deadline = time.monotonic() + JOIN_TIMEOUT
         with self._lock:
-            threads = list(self._connections.values())
+            threads = list(self._connections)
 
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -106,7 +108,7 @@ class Listener:
     def close_connections(self) -> None:
         """Shut down every open connection; their threads then end."""
         with self._lock:
-            connections = list(self._connections)
+            connections = list(self._connections.values())
 
         for conn in connections:
             with contextlib.suppress(OSError):
@@ -177,31 +179,35 @@ class Listener:
             daemon=True,
         )
         with self._lock:
-            self._connections[conn] = thread
+            self._connections[thread] = conn
 
         thread.start()
 
     def _serve_connection(self, conn: socket.socket, address: Any) -> None:
+        thread = threading.current_thread()
         try:
-            served = self._wrap(conn)
-            if served is not None:
-                self._serve(served, address)
+            conn = self._wrap(conn)
+            with self._lock:
+                self._connections[thread] = conn
+
+            self._serve(conn, address)
         except OSError as error:
             logger.debug("connection from %s ended: %s", address, error)
         finally:
             with self._lock:
-                self._connections.pop(conn, None)
+                self._connections.pop(thread, None)
 
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def _wrap(self, conn: socket.socket) -> socket.socket | None:
+    def _wrap(self, conn: socket.socket) -> socket.socket:
+        """Return the socket to serve, after the TLS handshake if any.
+
+        Raises:
+            OSError: when the handshake fails (ssl.SSLError included).
+        """
         if self._ssl_context is None:
             return conn
 
         conn.settimeout(TLS_HANDSHAKE_TIMEOUT)
-        try:
-            return self._ssl_context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError) as error:
-            logger.debug("TLS handshake failed: %s", error)
-            return None
+        return self._ssl_context.wrap_socket(conn, server_side=True)

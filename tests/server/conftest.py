@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,9 +36,10 @@ class Track:
         kwargs.setdefault("timeout", 10)
         return self.session.request(method, self.server.url + path, **kwargs)
 
-    def batch(self, *ops: dict[str, Any]) -> requests.Response:
+    def batch(self, *ops: Any, timeout: float = 10) -> requests.Response:
         """POST /api/v2/batch with these operations."""
-        return self.request("POST", "/api/v2/batch", {"batch": list(ops)})
+        body = {"batch": list(ops)}
+        return self.request("POST", "/api/v2/batch", body, timeout=timeout)
 
     def close(self) -> None:
         """Close the session's pooled connections."""
@@ -68,3 +71,21 @@ def track(server: LocalTrackAPI) -> Iterator[Track]:
     client = Track(server)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A throwaway self-signed certificate for 127.0.0.1: (cert, key)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is needed to make a certificate")
+
+    directory = tmp_path_factory.mktemp("tls")
+    cert = str(directory / "cert.pem")
+    key = str(directory / "key.pem")
+    command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes"]
+    command += ["-keyout", key, "-out", cert, "-days", "1"]
+    command += ["-subj", "/CN=127.0.0.1"]
+    command += ["-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    return cert, key
