@@ -159,7 +159,10 @@ class Client(OperationsMixin):
         )
         self._enqueue = self._worker.enqueue
         _lifecycle.register(self._worker)
-        weakref.finalize(self, self._worker.release)
+        finalizer = weakref.finalize(self, self._worker.release)
+        # At exit the exit hook flushes; the finalizer must not close the
+        # worker before it runs.
+        finalizer.atexit = False
 
     def __repr__(self) -> str:
         return (

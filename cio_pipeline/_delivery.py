@@ -141,11 +141,15 @@ class Sender:
         body: bytes,
         count: int,
         deadline: float,
+        *,
+        stop_at: float | None = None,
     ) -> Outcome:
         """Send until a final answer, the retry limits or an abort.
 
         ``count`` is the number of records in the request, for the
-        ``retried`` counter; ``deadline`` bounds the retries.
+        ``retried`` counter. Retries end in failure at ``deadline``; at
+        ``stop_at``, the end of a flush at exit, they end in an abort
+        that leaves the records pending.
         """
         delays = self._policy.delays()
         attempt = 0
@@ -168,9 +172,13 @@ class Sender:
                 )
                 retry_after = response.retry_after
             attempt += 1
+            if stop_at is not None and stop_at <= min(deadline, self._clock()):
+                return Aborted()
             wait = self._next_wait(delays, retry_after, deadline)
             if attempt > self._policy.max_retries or wait is None:
                 return Failed(Reason("retries_exhausted", problem.describe()))
+            if stop_at is not None:
+                wait = min(wait, max(0.0, stop_at - self._clock()))
             self.retried += count
             self._log_retry(path, count, attempt, wait, problem)
             if self._abort.wait(wait):

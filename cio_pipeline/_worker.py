@@ -280,15 +280,22 @@ class Worker:
             self._fast = False
 
     def drain(self, deadline: float | None = None) -> None:
-        """Send everything queued, on the calling thread."""
-        with self._drain_lock:
+        """Send everything queued, on the calling thread.
+
+        With a ``deadline``, retries stop there and leave records
+        pending, and so does waiting for another thread's drain.
+        """
+        wait = -1.0 if deadline is None else max(0.0, deadline - monotonic())
+        if not self._drain_lock.acquire(timeout=wait):
+            return
+        try:
             self._drainer = threading.get_ident()
-            try:
-                self._deliver_notices()
-                self._delivery.run(deadline)
-                self._deliver_notices()
-            finally:
-                self._drainer = None
+            self._deliver_notices()
+            self._delivery.run(deadline)
+            self._deliver_notices()
+        finally:
+            self._drainer = None
+            self._drain_lock.release()
 
     def _drain_inline(self) -> None:
         if self._drainer == threading.get_ident():
@@ -424,10 +431,11 @@ class Worker:
 
     def at_exit(self, deadline: float) -> FlushResult:
         """Flush at interpreter exit; later calls send on their own thread."""
+        result = self.shutdown(max(0.0, deadline - monotonic()))
         self._exit_deadline = deadline
         self._inline = True
         self._fast = False
-        return self.shutdown(max(0.0, deadline - monotonic()))
+        return result
 
     def release(self) -> None:
         """Let the thread send what is queued and end, without waiting."""

@@ -127,10 +127,6 @@ class DeliveryLoop:
             return None
         return body
 
-    def _deadline(self, deadline: float | None) -> float:
-        own = monotonic() + self._max_retry_time
-        return own if deadline is None else min(own, deadline)
-
     def _send(
         self,
         method: str,
@@ -141,7 +137,12 @@ class DeliveryLoop:
     ) -> Outcome:
         try:
             return self.sender.send(
-                method, path, body, count, self._deadline(deadline)
+                method,
+                path,
+                body,
+                count,
+                monotonic() + self._max_retry_time,
+                stop_at=deadline,
             )
         except Exception as error:
             # A bug here must fail these records, not stall the queue.
