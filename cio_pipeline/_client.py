@@ -92,6 +92,8 @@ class Client(OperationsMixin):
         identify_by: How to read a person id: ``"auto"`` reads
             ``cio_...`` as a cio_id and a value with ``@`` as an email;
             ``"id"``, ``"email"`` or ``"cio_id"`` fix the type.
+        log_payloads: True to log request bodies at DEBUG on the
+            ``cio_pipeline`` loggers; they hold your users' data.
 
     Raises:
         ValidationError: A setting is invalid.
@@ -122,6 +124,7 @@ class Client(OperationsMixin):
         atexit: bool = True,
         json_default: JsonDefault | None = None,
         identify_by: str = "auto",
+        log_payloads: bool = False,
     ) -> None:
         self._config = Config(
             site_id=check_text(site_id, "site_id", 1000),
@@ -141,6 +144,7 @@ class Client(OperationsMixin):
             sync=sync,
             atexit=atexit,
             identify_by=identify_by,
+            log_payloads=log_payloads,
         )
         self._region = region
         self._transport = Transport(

@@ -118,6 +118,7 @@ class Config:
     identify_by: str = attrs.field(
         default="auto", validator=_one_of(IDENTIFY_BY)
     )
+    log_payloads: bool = False
 
     @property
     def max_operation_bytes(self) -> int:

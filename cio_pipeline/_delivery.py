@@ -130,6 +130,7 @@ class Sender:
         self._abort = abort
         self._clock = clock
         self._logs = LogLimiter()
+        self.log_payloads = False
         self.retried = 0
         self.requests_sent = 0
         self.bytes_sent = 0
@@ -156,6 +157,9 @@ class Sender:
         while True:
             if not self._limiter.acquire(self._abort):
                 return Aborted()
+            if self.log_payloads:
+                logger.debug("%s %s body: %s", method, path, body[:4096])
+            started = self._clock()
             try:
                 response = self.transport.request(method, path, body)
             except TransientError as error:
@@ -164,6 +168,15 @@ class Sender:
             else:
                 self.requests_sent += 1
                 self.bytes_sent += len(body)
+                logger.debug(
+                    "%s %s: %d records, %d bytes, HTTP %d in %.1f ms",
+                    method,
+                    path,
+                    count,
+                    len(body),
+                    response.status,
+                    (self._clock() - started) * 1000,
+                )
                 if response.status not in RETRY_STATUSES:
                     return classify(response, count)
                 problem = Reason(

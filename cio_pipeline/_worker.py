@@ -111,6 +111,7 @@ class Worker:
             self._abort,
             monotonic,
         )
+        sender.log_payloads = self.config.log_payloads
         self._delivery = DeliveryLoop(
             self,
             sender,
@@ -260,6 +261,7 @@ class Worker:
             return False
         self._thread = thread
         self._fast = not self._inline and not self._closed
+        logger.debug("started flush thread %s", thread.name)
         return True
 
     def _run(self) -> None:
@@ -278,6 +280,7 @@ class Worker:
         finally:
             # A later call sees this and starts a new thread.
             self._fast = False
+            logger.debug("flush thread %s stopped", THREAD_NAME)
 
     def drain(self, deadline: float | None = None) -> None:
         """Send everything queued, on the calling thread.

@@ -465,3 +465,32 @@ def test_dead_thread_is_restarted(
     client.track("user-1", "y")
     assert client.flush(timeout=5).delivered == 1
     assert client._worker._thread is not thread
+
+
+def test_rate_limit_spaces_requests(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    client = make_client(rate_limit=20)
+    for number in range(30):
+        client.track_anonymous(f"anon-{number}", "visit")
+    started = time.monotonic()
+    assert client.flush(timeout=10).delivered == 30
+    # 20 go out at once, then one every 50 ms.
+    assert time.monotonic() - started >= 0.4
+
+
+def test_payloads_logged_only_on_request(
+    make_client: Callable[..., Client],
+    adapter: InMemoryAdapter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="cio_pipeline")
+    quiet = make_client()
+    quiet.track("user-1", "marker-quiet-5521")
+    quiet.flush(timeout=5)
+    assert "marker-quiet-5521" not in caplog.text
+    assert "HTTP 200" in caplog.text
+    loud = make_client(log_payloads=True)
+    loud.track("user-1", "marker-loud-5522")
+    loud.flush(timeout=5)
+    assert "marker-loud-5522" in caplog.text
