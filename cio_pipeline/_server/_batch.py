@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.scanner import make_scanner
 from typing import Any
 
 from ._actions import apply_operation
@@ -15,7 +16,9 @@ from ._validation import INVALID, TOO_LARGE, Problem, check_operation
 # The usual layout of a batch body: {"batch": [op, op, ...]}.
 _BATCH_START = re.compile(r'\s*\{\s*"batch"\s*:\s*\[\s*')
 _SPACE = re.compile(r"\s*")
-_decode = json.JSONDecoder().raw_decode
+# The C scanner behind json.loads, called once per operation so that each
+# operation's position, and so its size as sent, is known.
+_scan_value = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 Sized = list[tuple[Any, int]]
 
@@ -55,27 +58,35 @@ def _scan(text: str) -> Sized | None:
     ascii_only = text.isascii()
     index = start.end()
     sized: Sized = []
+    append = sized.append
     try:
         if text[index] == "]":
             return sized if _tail_is_end(text, index) else None
 
         while True:
-            op, end = _decode(text, index)
+            op, end = _scan_value(text, index)
             size = end - index
             if not ascii_only:
                 size = text_bytes(text[index:end])
 
-            sized.append((op, size))
-            index = _SPACE.match(text, end).end()  # type: ignore[union-attr]
-            if text[index] == "]":
-                return sized if _tail_is_end(text, index) else None
+            append((op, size))
+            if text[end] != ",":
+                end = _skip_space(text, end)
+                if text[end] == "]":
+                    return sized if _tail_is_end(text, end) else None
 
-            if text[index] != ",":
-                return None
+                if text[end] != ",":
+                    return None
 
-            index = _SPACE.match(text, index + 1).end()  # type: ignore[union-attr]
-    except (ValueError, IndexError):
+            index = end + 1
+            if text[index] in " \t\r\n":
+                index = _skip_space(text, index)
+    except (ValueError, IndexError, StopIteration):
         return None
+
+
+def _skip_space(text: str, index: int) -> int:
+    return _SPACE.match(text, index).end()  # type: ignore[union-attr]
 
 
 def _tail_is_end(text: str, close: int) -> bool:
