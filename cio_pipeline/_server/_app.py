@@ -90,6 +90,8 @@ class LocalTrackAPI:
             certfile=certfile,
             keyfile=keyfile,
         )
+        self.site_id = site_id
+        self.api_key = api_key
         self.host = host
         self._requested_port = port
         self.mode = mode
@@ -114,6 +116,10 @@ class LocalTrackAPI:
             mode=mode,
             stopping=self._stopping,
         )
+
+    def __repr__(self) -> str:
+        where = self.url if self._listener is not None else "not started"
+        return f"<LocalTrackAPI {where} site_id={self.site_id!r} {self.mode}>"
 
     # Lifecycle
 
