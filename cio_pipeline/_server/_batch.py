@@ -8,10 +8,11 @@ from json.scanner import make_scanner
 from typing import Any
 
 from ._actions import apply_operation
+from ._checks import INVALID, TOO_LARGE, Problem
 from ._limits import MAX_OPERATION_BYTES, json_bytes, text_bytes
 from ._messages import OK, Response, json_response, parse_json, v2_errors
 from ._v1 import Call
-from ._validation import INVALID, TOO_LARGE, Problem, check_operation
+from ._validation import check_operation
 
 # The usual layout of a batch body: {"batch": [op, op, ...]}.
 _BATCH_START = re.compile(r'\s*\{\s*"batch"\s*:\s*\[\s*')

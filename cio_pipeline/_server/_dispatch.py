@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from . import _faults
 from ._batch import count_operations
+from ._checks import TOO_LARGE, Problem
 from ._faults import FaultAction, Faults
 from ._limits import MAX_REQUEST_BYTES
 from ._local_api import LocalAPI
@@ -22,7 +23,6 @@ from ._request_log import RequestLog
 from ._routes import match
 from ._state import Store
 from ._v1 import Call, Settings
-from ._validation import TOO_LARGE, Problem
 
 MODES = ("full", "count")
 LOCAL_PREFIX = "/_local/"

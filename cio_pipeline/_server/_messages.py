@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from ._validation import Problem
+from ._checks import Problem
 
 JSON_TYPE = "application/json; charset=utf-8"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ._checks import is_int
 from ._people import People, Person
-from ._validation import is_int
 
 COUNTER_NAMES = (
     "requests",

@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ._actions import apply_operation
-from ._limits import MAX_EVENT_DATA_BYTES, json_bytes
-from ._messages import OK, Request, Response, parse_json, v1_error, v1_errors
-from ._state import Store
-from ._validation import (
+from ._checks import (
     MERGE_KEYS,
     Problem,
     check_attributes,
@@ -19,6 +16,9 @@ from ._validation import (
     check_relationships,
     is_int,
 )
+from ._limits import MAX_EVENT_DATA_BYTES, json_bytes
+from ._messages import OK, Request, Response, parse_json, v1_error, v1_errors
+from ._state import Store
 
 EVENT_TYPES = ("event", "page", "screen")
 METRICS = frozenset(

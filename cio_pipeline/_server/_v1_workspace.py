@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._checks import is_int
 from ._limits import MAX_SEGMENT_IDS
 from ._messages import OK, Response, json_response, v1_errors
 from ._v1 import METRICS, REGION_URLS, SEGMENT_ID_TYPES, Call, read_body
-from ._validation import is_int
 
 PUSH_METRICS = frozenset({"opened", "converted", "delivered"})
 
