@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cio-pipeline",
         description="A batching client for the Customer.io Track API.",
+        allow_abbrev=False,
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
@@ -69,11 +70,28 @@ def _port(text: str) -> int:
     return int(text)
 
 
+class _RejectKeyOption(argparse.Action):
+    """Reject ``--api-key`` without repeating the key in the message."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            "send takes no --api-key, because the process list would show "
+            "the key: set CUSTOMERIO_API_KEY or pass --api-key-file FILE"
+        )
+
+
 def _add_send(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
     send = commands.add_parser(
         "send",
+        allow_abbrev=False,
         help="send people and events from files to the Track API",
         description=SEND_DESCRIPTION,
         epilog=SEND_EPILOG,
@@ -142,6 +160,11 @@ def _add_credentials(send: argparse.ArgumentParser) -> None:
         "the process list would show it",
     )
     send.add_argument(
+        "--api-key",
+        action=_RejectKeyOption,
+        help=argparse.SUPPRESS,
+    )
+    send.add_argument(
         "--region",
         choices=("us", "eu"),
         default="us",
@@ -174,6 +197,7 @@ def _add_demo(
 ) -> None:
     demo = commands.add_parser(
         "demo",
+        allow_abbrev=False,
         help="send the CDNOW purchase log to a local Track API server",
         description="Start the local Track API server, send the CDNOW "
         "purchase log to it through the client (one identify per "
@@ -194,6 +218,7 @@ def _add_serve(
 ) -> None:
     serve = commands.add_parser(
         "serve",
+        allow_abbrev=False,
         help="run the local Track API server",
         description="Run the local Track API server until SIGINT or "
         "SIGTERM. The first line of standard output is its URL.",
