@@ -2,45 +2,79 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from . import _records as records
+
+# {"batch":[ and ]} around the comma-separated operations.
+WRAPPER_BYTES = len(b'{"batch":[]}')
 
 
 class Batch:
-    """Encoded operations with their records and queue positions."""
+    """Encoded operations with their records and queue positions.
 
-    __slots__ = ("bodies", "indices", "max_bytes", "records", "size")
+    Operations arrive in fragments: the comma-separated JSON of one or
+    more operations. The operations themselves are kept too, so that a
+    split re-encodes them to the same bytes, event ids included.
+    """
+
+    __slots__ = (
+        "fragments",
+        "indices",
+        "max_bytes",
+        "operations",
+        "records",
+        "size",
+    )
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.records: list[records.Record] = []
-        self.bodies: list[bytes] = []
         self.indices: list[int] = []
-        # {"batch":[ and ]} with no operations yet.
-        self.size = 12
+        self.operations: list[dict[str, Any]] = []
+        self.fragments: list[bytes] = []
+        self.size = WRAPPER_BYTES
 
     def __len__(self) -> int:
         return len(self.records)
 
-    def fits(self, body: bytes) -> bool:
-        """Return True if ``body`` and its comma fit under the limit."""
-        return self.size + len(body) + 1 <= self.max_bytes
+    def fits(self, fragment: bytes) -> bool:
+        """Return True if ``fragment`` and its comma fit under the limit."""
+        return self.size + len(fragment) + 1 <= self.max_bytes
 
-    def add(self, record: records.Record, body: bytes, index: int) -> None:
-        """Append one encoded operation."""
-        self.records.append(record)
-        self.bodies.append(body)
-        self.indices.append(index)
-        self.size += len(body) + (1 if len(self.bodies) > 1 else 0)
+    def add(
+        self,
+        batch_records: list[records.Record],
+        indices: list[int],
+        operations: list[dict[str, Any]],
+        fragment: bytes,
+    ) -> None:
+        """Append the operations that ``fragment`` encodes."""
+        self.records += batch_records
+        self.indices += indices
+        self.operations += operations
+        if self.fragments:
+            self.size += 1
+        self.fragments.append(fragment)
+        self.size += len(fragment)
 
     def body(self) -> bytes:
         """Return the request body."""
-        return b'{"batch":[' + b",".join(self.bodies) + b"]}"
+        return b'{"batch":[' + b",".join(self.fragments) + b"]}"
 
-    def halves(self) -> tuple[Batch, Batch]:
-        """Split into two batches of about the same count."""
+    def halves(
+        self, encode: Callable[[dict[str, Any]], bytes]
+    ) -> tuple[Batch, Batch]:
+        """Split into two batches of about the same operation count."""
         middle = len(self.records) // 2
         first, second = Batch(self.max_bytes), Batch(self.max_bytes)
-        for position, body in enumerate(self.bodies):
+        for position, operation in enumerate(self.operations):
             half = first if position < middle else second
-            half.add(self.records[position], body, self.indices[position])
+            half.add(
+                [self.records[position]],
+                [self.indices[position]],
+                [operation],
+                encode(operation),
+            )
         return first, second

@@ -64,7 +64,7 @@ class OperationBuilder:
     def v2(self, record: records.Record, now: float) -> dict[str, Any]:
         """Return the v2 batch operation for a record v2 can carry."""
         if type(record) is records.Event:
-            return self._event(record, now)
+            return self.event(record, now)
         if type(record) is records.Identify:
             return {
                 "type": "person",
@@ -137,15 +137,19 @@ class OperationBuilder:
             self._identifiers[customer_id] = found
         return found
 
-    def _event(self, record: records.Event, now: float) -> dict[str, Any]:
+    def event(self, record: records.Event, now: float) -> dict[str, Any]:
+        """Return the v2 operation of an event, page or screen view."""
         # One unpacking is cheaper than seven field look-ups.
         customer_id, name, data, event_id, timestamp, action, called_at = (
             record
         )
+        who = self._identifiers.get(customer_id)
+        if who is None:
+            who = self._who(customer_id)
         operation: dict[str, Any] = {
             "type": "person",
             "action": action,
-            "identifiers": self._who(customer_id),
+            "identifiers": who,
             "name": name,
             "id": event_id or self._ulids.new(now),
             "timestamp": (

@@ -313,6 +313,10 @@ class Worker:
 
     # Used by the delivery loop ------------------------------------------
 
+    def queued(self) -> int:
+        """Return the number of records waiting in the queue."""
+        return len(self._queue)
+
     def take(self, limit: int) -> tuple[list[records.Record], int]:
         """Take up to ``limit`` records; return them and the first position."""
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _records as records
 from ._batching import Batch
@@ -31,14 +31,40 @@ logger = logging.getLogger("cio_pipeline._worker")
 # Records taken from the queue at a time, under its lock.
 TAKE_SIZE = 256
 
-# The flush thread lets other threads run after this many records.
-# CPython hands the interpreter lock over only every 5 ms by default,
-# and a caller stuck that long behind encoding would see its call take
-# milliseconds.
-YIELD_EVERY = 16
+# Operations encoded in one call. After each group the flush thread
+# lets callers run if they are queueing: CPython hands the interpreter
+# lock over only every 5 ms by default, and a caller stuck that long
+# behind encoding would see its call take milliseconds.
+GROUP_SIZE = 16
 
 _V1_TYPES = frozenset(records.V1_RECORD_TYPES)
 _sleep = time.sleep
+
+
+class _Group:
+    """Operations built but not yet encoded."""
+
+    __slots__ = ("indices", "operations", "records")
+
+    def __init__(self) -> None:
+        self.records: list[records.Record] = []
+        self.indices: list[int] = []
+        self.operations: list[dict[str, Any]] = []
+
+    def halves(self) -> tuple[_Group, _Group]:
+        middle = len(self.records) // 2
+        first, second = _Group(), _Group()
+        first.records = self.records[:middle]
+        first.indices = self.indices[:middle]
+        first.operations = self.operations[:middle]
+        second.records = self.records[middle:]
+        second.indices = self.indices[middle:]
+        second.operations = self.operations[middle:]
+        return first, second
+
+
+def _unencodable(error: Exception) -> Reason:
+    return Reason("unencodable", f"{type(error).__name__}: {error}")
 
 
 class DeliveryLoop:
@@ -62,6 +88,9 @@ class DeliveryLoop:
         self._logs = LogLimiter()
         self._unauthorized_logged = False
         self._aborted = False
+        self._last_queued = 0
+        # The JSON list of a group has two brackets more than its items.
+        self._max_group_bytes = self._max_operation_bytes + 2
 
     def run(self, deadline: float | None) -> None:
         """Send everything queued; stop early only on an abort."""
@@ -83,49 +112,93 @@ class DeliveryLoop:
         deadline: float | None,
     ) -> Batch:
         now = time.time()
+        build = self._builder.v2
+        build_event = self._builder.event
+        group = _Group()
         for offset, record in enumerate(taken):
-            if self._aborted:
-                break
-            if offset % YIELD_EVERY == YIELD_EVERY - 1:
-                _sleep(0)
             index = first + offset
             if type(record) in _V1_TYPES:
-                if batch:
+                batch = self._add_group(batch, group, deadline)
+                group = _Group()
+                if batch and not self._aborted:
                     self._send_batch(batch, deadline)
                     batch = Batch(self._max_batch_bytes)
-                self._send_v1(record, index, now, deadline)
+                if not self._aborted:
+                    self._send_v1(record, index, now, deadline)
                 continue
-            body = self._encode(record, index, now)
-            if body is None:
+            try:
+                if type(record) is records.Event:
+                    operation = build_event(record, now)
+                else:
+                    operation = build(record, now)
+            except Exception as error:  # noqa: BLE001
+                self._fail([index], [record], _unencodable(error))
                 continue
-            if not batch.fits(body):
+            group.records.append(record)
+            group.indices.append(index)
+            group.operations.append(operation)
+            if len(group.records) == GROUP_SIZE:
+                batch = self._add_group(batch, group, deadline)
+                group = _Group()
+                self._yield_to_callers()
+            if self._aborted:
+                break
+        return self._add_group(batch, group, deadline)
+
+    def _yield_to_callers(self) -> None:
+        """Let callers run if they are queueing records right now."""
+        queued = self._worker.queued()
+        if queued != self._last_queued:
+            _sleep(0)
+        self._last_queued = self._worker.queued()
+
+    def _add_group(
+        self, batch: Batch, group: _Group, deadline: float | None
+    ) -> Batch:
+        """Encode ``group`` and add it to ``batch``, sending when full."""
+        if not group.records or self._aborted:
+            return batch
+        try:
+            encoded = self._encoder.dumps(group.operations)
+        except Exception:  # noqa: BLE001 - retried one by one below
+            encoded = None
+        # A group within the operation limit has every operation within it.
+        if encoded is not None and len(encoded) <= self._max_group_bytes:
+            fragment = encoded[1:-1]
+            if not batch.fits(fragment):
                 self._send_batch(batch, deadline)
                 batch = Batch(self._max_batch_bytes)
-            batch.add(record, body, index)
+            batch.add(group.records, group.indices, group.operations, fragment)
+            return batch
+        if len(group.records) == 1:
+            return self._add_single(batch, group, deadline)
+        for half in group.halves():
+            batch = self._add_group(batch, half, deadline)
         return batch
 
-    def _encode(
-        self, record: records.Record, index: int, now: float
-    ) -> bytes | None:
-        """Encode one v2 operation, or fail the record and return None."""
+    def _add_single(
+        self, batch: Batch, group: _Group, deadline: float | None
+    ) -> Batch:
+        """Add one operation, or fail it if it cannot be sent."""
         try:
-            body = self._encoder.dumps(self._builder.v2(record, now))
+            fragment = self._encoder.dumps(group.operations[0])
         except Exception as error:  # noqa: BLE001
             # json_default is the caller's code and may raise anything.
-            self._fail([index], [record], Reason("unencodable", str(error)))
-            return None
-        if len(body) > self._max_operation_bytes:
-            self._fail(
-                [index],
-                [record],
-                Reason(
-                    "too_large",
-                    f"operation is {len(body)} bytes and the Track API "
-                    f"takes at most {self._max_operation_bytes}",
-                ),
+            self._fail(group.indices, group.records, _unencodable(error))
+            return batch
+        if len(fragment) > self._max_operation_bytes:
+            reason = Reason(
+                "too_large",
+                f"operation is {len(fragment)} bytes and the Track API "
+                f"takes at most {self._max_operation_bytes}",
             )
-            return None
-        return body
+            self._fail(group.indices, group.records, reason)
+            return batch
+        if not batch.fits(fragment):
+            self._send_batch(batch, deadline)
+            batch = Batch(self._max_batch_bytes)
+        batch.add(group.records, group.indices, group.operations, fragment)
+        return batch
 
     def _send(
         self,
@@ -163,7 +236,7 @@ class DeliveryLoop:
                     Reason("too_large", "HTTP 413 for a single operation"),
                 )
                 return
-            for half in batch.halves():
+            for half in batch.halves(self._encoder.dumps):
                 if not self._aborted:
                     self._send_batch(half, deadline)
             return
@@ -180,7 +253,7 @@ class DeliveryLoop:
             request = self._builder.v1(record, now)
             body = self._encoder.dumps(request.body)
         except Exception as error:  # noqa: BLE001 - json_default may raise
-            self._fail([index], [record], Reason("unencodable", str(error)))
+            self._fail([index], [record], _unencodable(error))
             return
         outcome = self._send(request.method, request.path, body, 1, deadline)
         if isinstance(outcome, TooLarge):
