@@ -12,6 +12,7 @@ import argparse
 import collections
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -156,20 +157,39 @@ class DemoSender:
     def __init__(self, progress_counters: Counters) -> None:
         self.counts = DemoCounts()
         self._progress_counters = progress_counters
+        self._settled = 0
+        self._settled_changed = threading.Condition()
 
     def on_success(self, records: list[Record]) -> None:
         """Count delivered records: the client's ``on_success``."""
-        for record in records:
-            self.counts.delivered[_kind(record)] += 1
         self._progress_counters.add_delivered(len(records))
+        with self._settled_changed:
+            for record in records:
+                self.counts.delivered[_kind(record)] += 1
+            self._settled += len(records)
+            self._settled_changed.notify_all()
 
     def on_error(self, record: Record, reason: Reason) -> None:
         """Count a failed record: the client's ``on_error``."""
         if reason in ("block_timeout", "queue_full"):
             # The call returned False and _queue() counts the failure.
             return
-        self.counts.failed[reason] += 1
         self._progress_counters.add_failed(reason)
+        with self._settled_changed:
+            self.counts.failed[reason] += 1
+            self._settled += 1
+            self._settled_changed.notify_all()
+
+    def wait_for_outcomes(self, count: int, timeout: float) -> bool:
+        """Wait until callbacks reported ``count`` queued records.
+
+        ``Client.shutdown`` can return before the callbacks for the
+        last batch have run. Returns False on timeout.
+        """
+        with self._settled_changed:
+            return self._settled_changed.wait_for(
+                lambda: self._settled >= count, timeout
+            )
 
     def send(
         self,
@@ -310,6 +330,8 @@ def run_demo(
         started = time.monotonic()
         sender.send(client, data, progress, stop)
         client.shutdown(timeout=0.5 if stop.requested else FLUSH_TIMEOUT)
+        stats = client.stats()
+        sender.wait_for_outcomes(stats.delivered + stats.failed, 5.0)
         elapsed = time.monotonic() - started
         progress.close()
         check = check_server(server, data)

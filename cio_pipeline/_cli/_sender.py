@@ -27,6 +27,10 @@ STALL_TIMEOUT = 120.0
 # redraws of the progress.
 FLUSH_STEP = 0.25
 
+# Seconds to wait, after the client settled its records, for the
+# callbacks that report them.
+CALLBACK_WAIT = 5.0
+
 # Operations whose event id the command assigns when the record has
 # none, so that a record sent again from the dead-letter file cannot
 # count an event twice if the first try did reach the server.
@@ -177,6 +181,8 @@ def finish(
         if not result.pending:
             break
     result = client.shutdown(timeout=FLUSH_STEP)
+    stats = client.stats()
+    tracker.wait_for_outcomes(stats.delivered + stats.failed, CALLBACK_WAIT)
     if stop.requested:
         reason, message = (
             "interrupted",

@@ -72,6 +72,9 @@ class Tracker:
         self._current: Entry | None = None
         self._closed = False
         self._reported = 0
+        # Queued records whose outcome a callback reported.
+        self._settled = 0
+        self._settled_changed = threading.Condition(self._lock)
 
     def attach(self, client: Client, *, dry_run: bool = False) -> None:
         """Learn which records ``client``'s calls queue.
@@ -123,8 +126,6 @@ class Tracker:
         """Settle delivered records: the client's ``on_success``."""
         delivered = 0
         with self._lock:
-            if self._closed:
-                return
             for record in records:
                 item = self._queued.pop(id(record), None)
                 if item is None:
@@ -135,6 +136,7 @@ class Tracker:
                     delivered += 1
         if delivered:
             self._counters.add_delivered(delivered)
+        self._count_settled(len(records))
 
     def on_error(self, record: Record, reason: Reason) -> None:
         """Settle a failed record: the client's ``on_error``.
@@ -143,16 +145,35 @@ class Tracker:
         registered, so their reports are ignored: the caller retries.
         """
         with self._lock:
-            item = None if self._closed else self._queued.pop(id(record), None)
+            item = self._queued.pop(id(record), None)
             if item is None:
                 return
             entry = item[1]
             entry.outstanding -= 1
-            if entry.failed:
-                return
+            first_failure = not entry.failed
             entry.failed = True
-        detail = reason.detail or str(reason)
-        self._write_failure(entry, str(reason), detail, reason.describe())
+        if first_failure:
+            detail = reason.detail or str(reason)
+            self._write_failure(entry, str(reason), detail, reason.describe())
+        self._count_settled(1)
+
+    def _count_settled(self, count: int) -> None:
+        # Counted last, so that a waiter sees the counters complete.
+        with self._settled_changed:
+            self._settled += count
+            self._settled_changed.notify_all()
+
+    def wait_for_outcomes(self, count: int, timeout: float) -> bool:
+        """Wait until callbacks reported ``count`` queued records.
+
+        ``Client.flush`` can return before the callbacks for the last
+        records it waited for have run, so compare with the client's
+        delivered and failed counts first. Returns False on timeout.
+        """
+        with self._settled_changed:
+            return self._settled_changed.wait_for(
+                lambda: self._settled >= count, timeout
+            )
 
     def fail_unsettled(self, reason: str, message: str) -> int:
         """Fail every queued record that has no outcome; return how many.

@@ -36,6 +36,12 @@ def _client(
     return client
 
 
+def _flush(client: Client, tracker: Tracker) -> None:
+    assert client.flush(timeout=10).pending == 0
+    stats = client.stats()
+    assert tracker.wait_for_outcomes(stats.delivered + stats.failed, 10)
+
+
 def _send(
     tracker: Tracker, source: str, original: Any, call: Callable[[], bool]
 ) -> Entry:
@@ -60,7 +66,7 @@ def test_segment_chunks_count_once(
     client = _client(make_client, tracker)
     ids = [str(number) for number in range(2500)]
     _send(tracker, "in:1", {}, lambda: client.add_to_segment(3, ids))
-    assert client.flush(timeout=10).pending == 0
+    _flush(client, tracker)
     assert len(adapter.requests) == 3
     assert counters.delivered == 1
     assert counters.failed_total == 0
@@ -92,7 +98,7 @@ def test_partial_failure_names_the_source(
             {"n": number},
             lambda number=number: client.identify(f"p{number}"),
         )
-    assert client.flush(timeout=10).pending == 0
+    _flush(client, tracker)
     assert counters.delivered == 2
     assert dict(counters.failed) == {"rejected": 1}
     [entry] = _dead_letters(tmp_path)
@@ -118,7 +124,7 @@ def test_unsettled_records_fail_once(
             lambda number=number: client.identify(f"p{number}"),
         )
     assert tracker.fail_unsettled("interrupted", "stopped") == 5
-    assert client.flush(timeout=10).pending == 0
+    _flush(client, tracker)
     assert len(adapter.requests) == 1
     assert counters.delivered == 0
     assert dict(counters.failed) == {"interrupted": 5}
@@ -148,7 +154,7 @@ def test_dry_run_encodes_without_queueing(
     tracker.attach(client, dry_run=True)
     _send(tracker, "in:1", {}, lambda: client.identify("1", plan="pro"))
     _send(tracker, "in:2", {}, lambda: client.identify("2", bio="x" * 40_000))
-    assert client.flush(timeout=10).pending == 0
+    _flush(client, tracker)
     assert adapter.requests == []
     assert counters.delivered == 1
     assert dict(counters.failed) == {"too_large": 1}
