@@ -345,3 +345,17 @@ def test_naive_and_aware_datetimes_agree(
     client.flush(timeout=10)
     stamps = [event["timestamp"] for event in server.events("u1")]
     assert stamps == [1704110400, 1704110400]
+
+
+def test_restarted_server_gets_later_batches() -> None:
+    # The pooled connection to the first server is dead afterwards.
+    with LocalTrackAPI(SITE_ID, API_KEY) as first:
+        port = first.port
+        client = Client(SITE_ID, API_KEY, url=first.url, atexit=False)
+        client.track("u1", "before")
+        assert client.flush(timeout=10).delivered == 1
+    with LocalTrackAPI(SITE_ID, API_KEY, port=port) as second:
+        client.track("u1", "after")
+        assert client.flush(timeout=20).delivered == 1
+        assert [e["name"] for e in second.events("u1")] == ["after"]
+    client.shutdown(1)

@@ -494,3 +494,28 @@ def test_payloads_logged_only_on_request(
     loud.track("user-1", "marker-loud-5522")
     loud.flush(timeout=5)
     assert "marker-loud-5522" in caplog.text
+
+
+@pytest.mark.parametrize("status", [403, 404, 409, 422])
+def test_other_client_errors_fail_without_retry(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter, status: int
+) -> None:
+    adapter.handler = lambda request: answer(status, {"meta": {"error": "no"}})
+    failures, on_error = collect_failures()
+    client = make_client(on_error=on_error)
+    client.track("user-1", "x")
+    assert client.flush(timeout=5).failed == 1
+    assert failures[0][1] == f"http_{status}"
+    assert f"HTTP {status}: no" in failures[0][1].detail
+    assert len(adapter.requests) == 1
+
+
+def test_shutdown_twice_returns_at_once(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    client = make_client()
+    client.track("user-1", "x")
+    assert client.shutdown(timeout=5).delivered == 1
+    started = time.monotonic()
+    assert client.shutdown(timeout=5) == client.shutdown()
+    assert time.monotonic() - started < 1

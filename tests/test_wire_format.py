@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cio_pipeline import Client
+from cio_pipeline._operations import path_segment
 from tests.conftest import InMemoryAdapter
 from tests.schema import accepting_variants, check_operation, check_request
 
@@ -244,3 +245,27 @@ def test_request_headers(client: Client, adapter: InMemoryAdapter) -> None:
     )
     assert headers["Content-Type"] == "application/json"
     assert headers["User-Agent"].startswith("cio-pipeline/")
+
+
+@pytest.mark.parametrize(
+    ("value", "segment"),
+    [
+        ("1/", "1%2F"),
+        ("1 ", "1%20"),
+        ("50%", "50%25"),
+        ("a@b.co", "a%40b.co"),
+        ("é", "%C3%A9"),
+        (42, "42"),
+    ],
+)
+def test_path_segment_is_encoded_once(value: object, segment: str) -> None:
+    assert path_segment(value) == segment
+
+
+def test_plain_http_warns_for_remote_hosts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    Client("s", "k", url="http://127.0.0.1:1", atexit=False).shutdown(1)
+    assert "plain http" not in caplog.text
+    Client("s", "k", url="http://track.example:1", atexit=False).shutdown(1)
+    assert "plain http to track.example" in caplog.text
