@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
+from ._events import TIMESTAMP
 from ._people import Person
 from ._state import Store, relationship_key, single
 
 Action = Callable[[Store, dict[str, Any], int], None]
 
 
-def apply_operation(store: Store, op: dict[str, Any], now: int) -> None:
-    """Apply one validated v2 operation; the caller holds `store.lock`."""
+EVENT_ACTIONS = frozenset({"event", "page", "screen"})
+
+
+def apply_operation(
+    store: Store, op: dict[str, Any], now: int, text: str | None = None
+) -> None:
+    """Apply one validated v2 operation; the caller holds `store.lock`.
+
+    `text` is the operation's JSON text as received, kept for events.
+    """
     kind = op["type"]
-    if kind == "person":
-        _PERSON_ACTIONS[op["action"]](store, op, now)
+    action = op["action"]
+    if kind == "person" and action in EVENT_ACTIONS:
+        store.add_event(op, now, text)
+    elif kind == "person":
+        _PERSON_ACTIONS[action](store, op, now)
     elif kind == "object":
         _OBJECT_ACTIONS[op["action"]](store, op, now)
     else:
@@ -83,10 +96,6 @@ def _delete(store: Store, op: dict[str, Any], now: int) -> None:
     person = _existing(store, op)
     if person is not None:
         store.remove_person(person)
-
-
-def _event(store: Store, op: dict[str, Any], now: int) -> None:
-    store.add_event(op, now)
 
 
 def _relationships(store: Store, op: dict[str, Any], now: int) -> None:
@@ -162,7 +171,7 @@ def merge_people(store: Store, primary: Person, secondary: Person) -> None:
             )
 
     primary.events.extend(secondary.events)
-    primary.events.sort(key=lambda event: event["timestamp"])
+    primary.events.sort(key=itemgetter(TIMESTAMP))
     for token, device in secondary.devices.items():
         primary.devices.setdefault(token, device)
 
@@ -196,9 +205,6 @@ def _unsuppress(store: Store, op: dict[str, Any], now: int) -> None:
 _PERSON_ACTIONS: dict[str, Action] = {
     "identify": _identify,
     "delete": _delete,
-    "event": _event,
-    "page": _event,
-    "screen": _event,
     "add_relationships": _relationships,
     "delete_relationships": _relationships,
     "add_device": _add_device,

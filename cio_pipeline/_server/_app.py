@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from ._dispatch import MODES, Credentials, Dispatcher
+from ._events import ANONYMOUS_ID, event_view
 from ._faults import Faults
 from ._http import Handler
 from ._listener import Listener
@@ -257,7 +258,8 @@ class LocalTrackAPI:
         """
         with self._store.lock:
             found = find_person(self._store, id, email, cio_id, phone)
-            return [] if found is None else copy.deepcopy(found.events)
+            events = [] if found is None else found.events
+            return [event_view(event) for event in events]
 
     def anonymous_events(
         self, anonymous_id: str | None = None
@@ -269,13 +271,11 @@ class LocalTrackAPI:
                 Invite events have an anonymous_id of None.
         """
         with self._store.lock:
-            events = self._store.anonymous_events
-            if anonymous_id is not None:
-                events = [
-                    e for e in events if e["anonymous_id"] == anonymous_id
-                ]
-
-            return copy.deepcopy(events)
+            return [
+                event_view(event, anonymous=True)
+                for event in self._store.anonymous_events
+                if anonymous_id is None or event[ANONYMOUS_ID] == anonymous_id
+            ]
 
     def devices(
         self,

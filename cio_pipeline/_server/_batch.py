@@ -21,15 +21,16 @@ _SPACE = re.compile(r"\s*")
 # operation's position, and so its size as sent, is known.
 _scan_value = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
-Sized = list[tuple[Any, int]]
+# (operation, its size in bytes, its JSON text or None when not known).
+Sized = list[tuple[Any, int, str | None]]
 
 
 def split_batch(body: bytes) -> tuple[Sized | None, Problem | None]:
-    """Decode a batch body into (operation, size in bytes) pairs.
+    """Decode a batch body into (operation, size in bytes, text) triples.
 
-    Sizes are those of each operation's text as sent. Bodies in another
-    layout fall back to a full decode, and their operations are measured
-    as compact JSON.
+    Sizes and texts are those of each operation as sent. Bodies in another
+    layout fall back to a full decode; their operations are measured as
+    compact JSON and come without text.
     """
     try:
         text = body.decode("utf-8")
@@ -48,7 +49,7 @@ def split_batch(body: bytes) -> tuple[Sized | None, Problem | None]:
     if not isinstance(operations, list):
         return None, Problem(INVALID, "batch", "batch must be an array")
 
-    return [(op, json_bytes(op)) for op in operations], None
+    return [(op, json_bytes(op), None) for op in operations], None
 
 
 def _scan(text: str) -> Sized | None:
@@ -66,11 +67,9 @@ def _scan(text: str) -> Sized | None:
 
         while True:
             op, end = _scan_value(text, index)
-            size = end - index
-            if not ascii_only:
-                size = text_bytes(text[index:end])
-
-            append((op, size))
+            source = text[index:end]
+            size = end - index if ascii_only else text_bytes(source)
+            append((op, size, source))
             if text[end] != ",":
                 end = _skip_space(text, end)
                 if text[end] == "]":
@@ -115,10 +114,10 @@ def batch(call: Call) -> Response:
 
     errors: list[dict[str, Any]] = []
     valid = []
-    for index, (op, size) in enumerate(sized):
+    for index, (op, size, source) in enumerate(sized):
         problem = check_sized(op, size)
         if problem is None:
-            valid.append(op)
+            valid.append((op, source))
             continue
 
         errors.append({"batch_index": index, **problem.to_dict()})
@@ -127,8 +126,8 @@ def batch(call: Call) -> Response:
     with store.lock:
         store.count("batch_requests")
         store.count("operations_rejected", len(errors))
-        for op in valid:
-            apply_operation(store, op, call.now)
+        for op, source in valid:
+            apply_operation(store, op, call.now, source)
 
         store.changed.notify_all()
 
@@ -154,7 +153,7 @@ def entity(call: Call) -> Response:
     with store.lock:
         store.count("entity_requests")
         if problem is None and isinstance(op, dict):
-            apply_operation(store, op, call.now)
+            apply_operation(store, op, call.now, body.decode())
             store.changed.notify_all()
         else:
             store.count("operations_rejected")

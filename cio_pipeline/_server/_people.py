@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ._events import Event
+
 # Identifier kinds by which a person can be found. Emails are compared
 # without case, as in an email-identified workspace.
 KINDS = ("id", "email", "phone", "cio_id")
@@ -42,7 +44,7 @@ class Person:
         # Timestamp (Unix seconds) of the update that last set each
         # attribute, so that an older update cannot overwrite a newer one.
         self.attribute_times: dict[str, int] = {}
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Event] = []
         self.devices: dict[str, dict[str, Any]] = {}
         self.relationships: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.segments: set[int] = set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ._events import event_view
 from ._people import Person
 from ._state import Store
 
@@ -85,12 +86,15 @@ def snapshot(store: Store) -> dict[str, Any]:
         people = []
         for person in store.people:
             view = person_view(person)
-            view["events"] = copy.deepcopy(person.events)
+            view["events"] = [event_view(e) for e in person.events]
             people.append(view)
 
         return {
             "people": people,
-            "anonymous_events": copy.deepcopy(store.anonymous_events),
+            "anonymous_events": [
+                event_view(event, anonymous=True)
+                for event in store.anonymous_events
+            ],
             "suppressed": store.people.suppressed_list(),
             "segments": segments_view(store),
             "merges": copy.deepcopy(store.merges),

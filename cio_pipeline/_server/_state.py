@@ -6,10 +6,12 @@ bodies first. The caller holds `Store.lock` while it applies operations.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 from ._checks import is_int
+from ._events import ANONYMOUS_ID, Event
 from ._people import People, Person
 
 COUNTER_NAMES = (
@@ -60,7 +62,7 @@ class Store:
     def clear(self) -> None:
         """Forget all state and zero the counters."""
         self.people = People()
-        self.anonymous_events: list[dict[str, Any]] = []
+        self.anonymous_events: list[Event] = []
         self.event_ids: set[str] = set()
         self.segments: dict[int, set[str]] = {}
         self.merges: list[dict[str, Any]] = []
@@ -160,31 +162,47 @@ class Store:
         """Move anonymous events with this anonymous_id to the person."""
         kept = []
         for event in self.anonymous_events:
-            if event.get("anonymous_id") == anonymous_id:
+            if event[ANONYMOUS_ID] == anonymous_id:
                 person.events.append(event)
             else:
                 kept.append(event)
 
         self.anonymous_events = kept
 
-    def add_event(self, op: dict[str, Any], now: int) -> None:
-        """Store a person's or an anonymous event, dropping repeated ids."""
+    def add_event(
+        self,
+        op: dict[str, Any],
+        now: int,
+        text: str | None = None,
+    ) -> None:
+        """Store a person's or an anonymous event, dropping repeated ids.
+
+        Args:
+            op: the validated v2 event, page or screen operation.
+            now: the time received, for events without a timestamp.
+            text: the operation's JSON text as received; None encodes
+                `op` instead.
+        """
         event_id = op.get("id")
         if event_id is not None and event_id in self.event_ids:
             self.count("duplicate_events")
             return
 
         kind, value = single(op["identifiers"])
+        if text is None:
+            text = json.dumps(op)
+
         timestamp = op.get("timestamp")
-        event = {
-            "name": op["name"].strip(),
-            "type": op["action"],
-            "data": op.get("attributes") or {},
-            "timestamp": now if timestamp is None else timestamp,
-            "id": event_id,
-        }
+        anonymous_id = value if kind == "anonymous_id" else None
+        event = (
+            op["name"].strip(),
+            op["action"],
+            now if timestamp is None else timestamp,
+            event_id,
+            anonymous_id,
+            text,
+        )
         if kind == "anonymous_id":
-            event["anonymous_id"] = value
             self.anonymous_events.append(event)
         elif self.is_blocked(kind, value):
             return
