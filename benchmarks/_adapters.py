@@ -267,8 +267,10 @@ def _batch_reporter(
 
 
 def _describe(result: object) -> object:
-    if hasattr(result, "_asdict"):
-        return dict(result._asdict())
+    import attrs
+
+    if attrs.has(type(result)):
+        return attrs.asdict(result)  # type: ignore[arg-type]
     return repr(result)
 
 

@@ -128,12 +128,14 @@ def scenario_throughput(adapter: Adapter, args: argparse.Namespace) -> None:
     first = warm_up(adapter, sink, args.warmup)
     before = sink.stats()
     cpu_started = time.process_time()
+    caller_cpu_started = time.thread_time()
     started = time.monotonic()
     if args.timed:
         samples = run_timed_calls(adapter, first, args.events)
     else:
         run_calls(adapter, first, args.events)
     calls_done = time.monotonic()
+    caller_cpu = time.thread_time() - caller_cpu_started
     after = sink.wait(acked=before["acked"] + args.events, timeout=args.wait)
     cpu_used = time.process_time() - cpu_started
 
@@ -143,6 +145,8 @@ def scenario_throughput(adapter: Adapter, args: argparse.Namespace) -> None:
         "delivered": delivered,
         "calls_seconds": calls_done - started,
         "cpu_seconds": cpu_used,
+        # CPU of the calling thread during the calls, application included.
+        "caller_cpu_seconds": caller_cpu,
         "requests": after["acked_requests"] - before["acked_requests"],
         "wire_bytes": after["wire_bytes"] - before["wire_bytes"],
         "order_violations": after["order_violations"],

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from typing import Any
 
 import _machine
 import _report
+import faults
 from _jobs import Job, run_job
 from _sinkclient import SinkProcess
 
@@ -53,6 +56,9 @@ HUNDRED_EVENT_BATCHES = ("segment", "posthog", "cdp")
 
 # The quick run's dead-API steps: ours within budgets, and one peer whose
 # flush() never returns, which exercises the kill deadline.
+# Kill deadline of the faulty-server run, in seconds.
+FAULTS_DEADLINE = 180.0
+
 # How many dead-API runners run at once.
 SHUTDOWN_PARALLEL = 8
 
@@ -175,6 +181,38 @@ def run_shutdowns(
     return shutdown
 
 
+def run_faults(args: argparse.Namespace) -> dict[str, Any] | str:
+    """Run faults.py in a child process; return its figures or a failure."""
+    events = 5_000 if args.quick else 100_000
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "faults.json"
+        command = [
+            sys.executable,
+            str(HERE / "faults.py"),
+            "--events",
+            str(events),
+            "--json",
+            str(output),
+            "--cpu",
+            str(args.cpu),
+        ]
+        try:
+            subprocess.run(
+                command,
+                capture_output=True,
+                timeout=FAULTS_DEADLINE,
+                check=True,
+            )
+        except subprocess.TimeoutExpired:
+            return f"did not return (killed at {FAULTS_DEADLINE:.0f} s)"
+        except subprocess.CalledProcessError as error:
+            lines = error.stderr.decode(errors="replace").splitlines()
+            return "error: " + (lines[-1] if lines else str(error))
+        figures: dict[str, Any] = json.loads(output.read_text())
+    print(f"faults: {figures['stored']} stored", file=sys.stderr)
+    return figures
+
+
 def _progress(title: str, outcome: dict[str, Any]) -> None:
     status = "ok" if outcome.get("result") else outcome.get("failure")
     print(f"{title}: {status} in {outcome['wall']:.1f} s", file=sys.stderr)
@@ -272,12 +310,23 @@ def main() -> None:
         shutdown = run_shutdowns(sink, libraries, args)
     finally:
         sink.close()
+    fault_figures = run_faults(args) if "cio_pipeline" in libraries else None
     machine["harness_seconds"] = round(time.monotonic() - started, 1)
 
     section = render(results, shutdown, libraries, machine, command.strip())
+    section += "\n### Faulty server: 5% 500s, 2% 429s, 1% + 1% closed\n\n"
+    if isinstance(fault_figures, dict):
+        section += faults.render(fault_figures) + "\n"
+    else:
+        section += f"{fault_figures or 'not run'}\n"
     print(section)
     if args.json:
-        raw = {"machine": machine, "results": results, "shutdown": shutdown}
+        raw = {
+            "machine": machine,
+            "results": results,
+            "shutdown": shutdown,
+            "faults": fault_figures,
+        }
         args.json.write_text(json.dumps(raw, indent=1, default=str))
     if args.update_readme:
         update_readme(section)

@@ -114,3 +114,13 @@ def test_quick_run_prints_tables(quick_run: dict[str, Any]) -> None:
     """The harness prints the measurement and target tables."""
     assert "| Measure |" in quick_run["stdout"]
     assert "| Target |" in quick_run["stdout"]
+
+
+def test_quick_run_faults_exactly_once(quick_run: dict[str, Any]) -> None:
+    """Through the faulty server every event is stored once."""
+    figures = quick_run["faults"]
+    assert isinstance(figures, dict), figures
+    assert figures["stored"] == figures["events"]
+    assert figures["missing"] == 0
+    assert figures["repeated"] == 0
+    assert figures["server_counters"]["faults_injected"] >= 4
