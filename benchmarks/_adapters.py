@@ -15,8 +15,8 @@ from typing import Any
 
 from _floor import FloorPipeline
 
-# Called with (event count, reason) whenever a library tells the application
-# that events were lost.
+# Called with (event count, reason) whenever a library reports lost events
+# to the application.
 LostReporter = Callable[[int, str], None]
 Call = Callable[[str, str, dict[str, Any]], object]
 
@@ -199,7 +199,7 @@ class SyncAdapter(Adapter):
         self.call = call
 
     def drain(self, timeout: float) -> None:
-        """Nothing is queued: each call has already been answered."""
+        """Do nothing: each call returned after its response."""
 
     def flush(self) -> object:
         """Close the session; the client has no queue to flush."""

@@ -1,7 +1,7 @@
 """The practical floor: a minimal deque-and-thread batching pipeline.
 
-It does the least a batching client can do: the caller appends a tuple to a
-deque; one thread takes up to ``BATCH_EVENTS`` tuples, encodes them as one
+It does the least a batching client can do. The caller appends a tuple to a
+deque. One thread takes up to ``BATCH_EVENTS`` tuples, encodes them as one
 Track API v2 batch and posts it over a keep-alive ``http.client``
 connection. It has no validation, retries, limits or accounting beyond
 counting failed batches, so no real client should be faster; the benchmark
@@ -84,7 +84,7 @@ class FloorPipeline:
         connection: http.client.HTTPConnection,
         batch: list[tuple[str, str, dict[str, Any]]],
     ) -> http.client.HTTPConnection:
-        """Post one batch; count it as lost unless the sink answers 2xx."""
+        """Post one batch, and report it lost unless the response is 2xx."""
         operations = [
             {
                 "type": "person",

@@ -74,7 +74,7 @@ def run_job(
 ) -> dict[str, Any]:
     """Run ``job`` and return its outcome.
 
-    The outcome holds ``result`` (the runner's figures, with ``info``) or
+    The outcome contains ``result`` (the runner's figures, with ``info``) or
     ``failure`` (why there are none), plus ``wall`` seconds, the count of
     events the library ``reported`` lost, and for shutdown jobs the
     ``seconds`` the measured step took.
@@ -158,9 +158,9 @@ def _shutdown_seconds(job: Job, outcome: dict[str, Any], ended: float) -> None:
         outcome["result"] = {"seconds": outcome["seconds"]}
 
 
-# Seconds each dead-API step may take for cio_pipeline: the flush budget,
-# or with no timeout max_retry_time (30 s); the exit hook's budget is
-# shutdown_timeout (3 s). 0.1 s covers process scheduling.
+# Seconds each dead-API step may take for cio_pipeline. With no timeout,
+# flush() and shutdown() are bounded by max_retry_time (30 s), and the exit
+# hook by shutdown_timeout (3 s). The extra 0.1 s covers process scheduling.
 STEP_LIMITS = {
     "flush": 30.1,
     "flush_budget": 2.1,

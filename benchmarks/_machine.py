@@ -6,6 +6,8 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import shutil
+import subprocess
 import sys
 from typing import Any
 
@@ -83,9 +85,36 @@ def _memory_gib() -> float:
     return pages / 2**30
 
 
+def _commit() -> str:
+    """Return the repository's commit, marked when the tree has changes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    try:
+        commit = subprocess.run(
+            [git, "-C", root, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            [git, "-C", root, "status", "--porcelain", "cio_pipeline"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + (" with uncommitted changes" if changes else "")
+
+
 def collect() -> dict[str, Any]:
     """Return the facts the benchmark page states about the machine."""
     return {
+        "commit": _commit(),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gib": round(_memory_gib(), 1),
@@ -104,6 +133,7 @@ def describe(machine: dict[str, Any]) -> str:
         f"Machine: {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory_gib']} GiB, {machine['system']}, "
         f"Python {machine['python']}.  \n"
+        f"cio_pipeline commit: {machine['commit']}.  \n"
         f"Packages: {packages}.  \n"
         f"Harness wall time: {machine.get('harness_seconds', '?')} s."
     )

@@ -239,6 +239,14 @@ def shutdown_table(
         cells += _loss_cells(steps["shutdown"])
         cells += _loss_cells(steps["exit"])
         lines.append(f"| {LABELS[library]} | " + " | ".join(cells) + " |")
+    sync = shutdown.get("customerio:exit")
+    if sync and sync.get("queue_seconds") is not None:
+        each = sync["queue_seconds"] / sync["events"]
+        lines += [
+            "",
+            f"customerio (sync) has no queue: each of its {sync['events']} "
+            f"calls blocked {each:.3f} s against the dead API, then raised.",
+        ]
     return "\n".join(lines)
 
 
@@ -253,7 +261,7 @@ def _target_row(
 def targets_table(
     results: Results, shutdown: dict[str, dict[str, Any]], switch_ok: bool
 ) -> str:
-    """Render the issue's targets against our figures with orjson."""
+    """Render the performance targets against cio_pipeline's figures."""
 
     def value(scenario: str, row: int) -> float | None:
         return median_of(results, scenario, OURS, ROWS[row][2])[0]
@@ -304,6 +312,17 @@ def targets_table(
             (memory or 9e9) < 500,
         ),
     ]
+    pure_violations = median_of(
+        results, "latency", "cio_pipeline-pure", ROWS[9][2]
+    )[0]
+    rows.append(
+        _target_row(
+            "No-orjson path: order kept at 20 ms",
+            pure_violations,
+            _count,
+            pure_violations == 0,
+        )
+    )
     for step, title in SHUTDOWN_STEPS:
         outcome = shutdown.get(f"{OURS}:{step}")
         if outcome is None:

@@ -118,7 +118,10 @@ def warm_up(adapter: Adapter, sink: _sinkclient.SinkClient, count: int) -> int:
     adapter.drain(10.0)
     stats = sink.wait(acked=count, timeout=10.0)
     if stats["acked"] < count:
-        raise SystemExit(f"warm-up: sink acknowledged {stats['acked']}")
+        raise SystemExit(
+            f"warm-up timed out: the sink acknowledged {stats['acked']} "
+            f"of {count} events"
+        )
     return count
 
 
@@ -163,7 +166,7 @@ def scenario_throughput(adapter: Adapter, args: argparse.Namespace) -> None:
 
 
 def scenario_memory(adapter: Adapter, args: argparse.Namespace) -> None:
-    """Measure RSS growth per queued event while the sink holds requests."""
+    """Measure RSS growth per queued event while no request gets a response."""
     sink = _sinkclient.SinkClient(args.sink)
     first = warm_up(adapter, sink, args.warmup)
     sink.reset(mode="hold")
@@ -187,7 +190,7 @@ def scenario_memory(adapter: Adapter, args: argparse.Namespace) -> None:
 
 
 def scenario_shutdown(adapter: Adapter, args: argparse.Namespace) -> None:
-    """Queue events against a sink answering 503, then run one step."""
+    """Queue events while the sink responds 503, then run one step."""
     started = time.monotonic()
     run_calls(adapter, 0, args.events)
     queued = time.monotonic()

@@ -12,17 +12,17 @@ Accepted requests (any path not under ``/_sink/`` is treated as ingestion):
 - ``POST /api/v1/customers/{id}/events`` and other ``/api/v1`` calls: the
   synchronous Track API client, one event per request.
 
-Control endpoints, all answering JSON:
+Control endpoints, all responding with JSON:
 
 - ``/_sink/reset?mode=ok|hold|503&latency_ms=20&check=1`` zeroes the
-  counters and sets how ingestion requests are answered: ``ok`` answers 200
-  after the added latency, ``hold`` never answers, ``503`` answers 503 at
+  counters and sets how the sink responds to ingestion requests: ``ok``
+  with 200 after the added latency, ``hold`` never, ``503`` with 503 at
   once. ``check=1`` tracks each event's ``seq`` property to count order
   violations per customer and duplicates.
 - ``/_sink/stats`` returns the counters.
-- ``/_sink/wait?acked=N&received=N&timeout=S`` answers once at least
-  ``acked`` events were answered with 200 and ``received`` ingestion
-  requests arrived, or when ``timeout`` seconds pass.
+- ``/_sink/wait?acked=N&received=N&timeout=S`` responds once at least
+  ``acked`` events got a 200 response and ``received`` ingestion requests
+  arrived, or when ``timeout`` seconds pass.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ from _sinkhttp import HttpConnection, Request, Response
 # the memory of the duplicate map to 16 MB.
 MAX_TRACKED_SEQ = 16_000_000
 
-_RETRY_BODY = b'{"code":"unavailable","message":"the sink answers 503"}'
+_RETRY_BODY = (
+    b'{"code":"unavailable","message":"the sink responds 503 in this mode"}'
+)
 _OK = Response(200, b"{}")
 
 
@@ -123,7 +125,7 @@ class Sink:
         self.waiters: list[tuple[int, int, asyncio.Future[None]]] = []
 
     def handle(self, request: Request, connection: HttpConnection) -> None:
-        """Answer one parsed request on its connection."""
+        """Respond to one parsed request on its connection."""
         if request.target.startswith("/_sink/"):
             connection.respond(self.control(request))
             return
@@ -149,9 +151,9 @@ class Sink:
                 counters,
             )
         else:
-            # Answering before parsing keeps the parse off the client's
-            # critical path: it waits for this answer before its next
-            # request on the connection.
+            # Responding before parsing keeps the parse off the client's
+            # critical path, because the client waits for this response
+            # before its next request on the connection.
             connection.respond(_OK)
             self.count_acked(self.ingest(request), counters, arrived)
 
@@ -220,7 +222,7 @@ class Sink:
         self.count_acked(events, counters, time.monotonic())
 
     def count_acked(self, events: int, counters: Counters, at: float) -> None:
-        """Count events answered with 200 at monotonic time ``at``."""
+        """Count events that got a 200 response at monotonic time ``at``."""
         if counters is not self.counters:
             return
         counters.acked_requests += 1
@@ -257,7 +259,7 @@ class Sink:
         return Response(404, b'{"message":"unknown control path"}')
 
     def reset(self, query: dict[str, str]) -> Response:
-        """Zero the counters and set the answering mode."""
+        """Zero the counters and set how the sink responds."""
         mode = query.get("mode", "ok")
         if mode not in ("ok", "hold", "503"):
             return Response(400, b'{"message":"mode must be ok, hold or 503"}')

@@ -23,9 +23,10 @@ class SinkClient:
         self.port = parts.port or 80
 
     def get(self, path: str, seconds: float, **query: object) -> Any:
-        """Send one control request and return the decoded JSON answer.
+        """Send one control request and return the decoded JSON response.
 
-        ``seconds`` is how long the sink may take to answer, plus a margin.
+        ``seconds`` is how long the sink may take to respond; the socket
+        timeout adds 5 seconds to it.
         """
         target = f"/_sink/{path}?{urlencode(query)}"
         connection = http.client.HTTPConnection(
@@ -38,13 +39,15 @@ class SinkClient:
         finally:
             connection.close()
         if response.status != 200:
-            raise RuntimeError(f"sink {target} answered {response.status}")
+            raise RuntimeError(
+                f"sink control request {target} failed: {response.status}"
+            )
         return json.loads(body)
 
     def reset(
         self, mode: str = "ok", latency_ms: float = 0, check: bool = False
     ) -> Any:
-        """Zero the counters and set the answering mode."""
+        """Zero the counters and set how the sink responds."""
         return self.get(
             "reset",
             5.0,

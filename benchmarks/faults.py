@@ -1,13 +1,13 @@
 """Deliver 100,000 events through a faulty local Track API exactly once.
 
-The project's local server (``cio_pipeline._server.LocalTrackAPI``, full
-mode, which stores events and discards repeated event ids as the Track API
-does) runs in a child process pinned to core 1. It answers 5% of requests
-with 500 and 2% with 429, and closes 1% of connections before applying the
-batch and 1% after applying it without answering. cio_pipeline, pinned to
-core 0, tracks 100,000 events and flushes; then the script reads the
-server's state and checks that every event was stored once, in order per
-person.
+The project's local server (``cio_pipeline._server.LocalTrackAPI`` in full
+mode, which stores events and counts a repeated event id as a duplicate
+instead of storing it again) runs in a child process pinned to core 1. It
+responds 500 to 5% of requests and 429 to 2%, and closes 1% of connections
+before applying the batch and 1% after applying it, without a response.
+cio_pipeline, pinned to core 0, tracks 100,000 events and flushes. Then the
+script reads the server's state and checks that every event was stored
+once, in order per person.
 
     python benchmarks/faults.py            # 100,000 events
     python benchmarks/faults.py --events 10000 --json out.json

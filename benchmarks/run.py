@@ -246,7 +246,7 @@ def render(
         "",
         _report.ratio_table(results, libraries),
         "",
-        "### Dead API: the sink answers 503 to every request",
+        "### Dead API: the sink responds 503 to every request",
         "",
         _report.shutdown_table(shutdown, libraries),
         "",
