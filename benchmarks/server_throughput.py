@@ -78,7 +78,7 @@ def send(port: int, seconds: float, seed: int, results: Any) -> None:
         response = conn.getresponse()
         response.read()
         if response.status != 200:
-            raise RuntimeError(f"server answered {response.status}")
+            raise RuntimeError(f"server responded with {response.status}")
 
         events += count
         requests += 1

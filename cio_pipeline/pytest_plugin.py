@@ -56,7 +56,7 @@ def _marker_options(request: pytest.FixtureRequest, name: str) -> Any:
 
 @pytest.fixture
 def cio_server(request: pytest.FixtureRequest) -> Iterator[LocalTrackAPI]:
-    """A running LocalTrackAPI for one test, with test credentials.
+    """Start a LocalTrackAPI for one test, with test credentials.
 
     Its site id and API key are `cio_pipeline.pytest_plugin.SITE_ID` and
     `API_KEY` unless the cio_server marker sets others.
@@ -71,7 +71,7 @@ def cio_server(request: pytest.FixtureRequest) -> Iterator[LocalTrackAPI]:
 def cio_client(
     request: pytest.FixtureRequest, cio_server: LocalTrackAPI
 ) -> Iterator[Client]:
-    """A cio_pipeline.Client that sends to `cio_server`.
+    """Create a cio_pipeline.Client that sends to `cio_server`.
 
     The client is shut down after the test, so records still queued are
     delivered first (within 5 seconds).

@@ -1,4 +1,4 @@
-"""How each accepted v2 operation changes the workspace state."""
+"""The changes that each accepted v2 operation makes to the state."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ EVENT_ACTIONS = frozenset({"event", "page", "screen"})
 def apply_operation(
     store: Store, op: dict[str, Any], now: int, text: str | None = None
 ) -> None:
-    """Apply one validated v2 operation; the caller holds `store.lock`.
+    """Apply one validated v2 operation; the caller must hold `store.lock`.
 
     `text` is the operation's JSON text as received, kept for events.
     """

@@ -46,7 +46,7 @@ class LocalTrackAPI:
         api_key: the Track API key that Basic auth must present.
         host: the address to bind; 127.0.0.1 by default.
         port: the port to bind; 0 picks a free one.
-        region: "us" or "eu", as answered by /api/v1/accounts/region.
+        region: "us" or "eu", as returned by /api/v1/accounts/region.
         environment_id: the workspace id that the region look-up returns.
         mode: "full" validates and stores every operation; "count" only
             checks credentials and counts operations, for benchmarks.
@@ -230,7 +230,7 @@ class LocalTrackAPI:
     ) -> dict[str, Any] | None:
         """Return a copy of one profile, or None if there is none.
 
-        Pass exactly one identifier. The copy holds cio_id, id, email,
+        Pass exactly one identifier. The copy contains cio_id, id, email,
         phone, created_at, attributes, devices, relationships, segments
         and event_count.
         """
@@ -320,7 +320,7 @@ class LocalTrackAPI:
 
         Each has method, path, query, headers (lower-case names, the
         Authorization value redacted), body (bytes), status (None when the
-        connection closed without an answer), fault and received_at.
+        connection closed without a response), fault and received_at.
         """
         return self._log.entries()
 

@@ -34,7 +34,7 @@ PLATFORMS = frozenset({"ios", "android"})
 
 
 class Problem(NamedTuple):
-    """Why an operation or request body was rejected."""
+    """The reason an operation or request body was rejected."""
 
     reason: str
     field: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 import math
 import threading
 import time
@@ -23,6 +24,8 @@ from ._request_log import RequestLog
 from ._routes import match
 from ._state import Store
 from ._v1 import Call, Settings
+
+logger = logging.getLogger("cio_pipeline.server")
 
 MODES = ("full", "count")
 LOCAL_PREFIX = "/_local/"
@@ -57,7 +60,7 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
 
 
 class Dispatcher:
-    """Answers requests; shared by every connection thread."""
+    """The request dispatcher that every connection thread shares."""
 
     def __init__(
         self,
@@ -80,7 +83,7 @@ class Dispatcher:
         self.local = LocalAPI(store, faults, log)
 
     def handle(self, request: Request) -> Response | None:
-        """Return the response, or None to close without answering."""
+        """Return the response, or None to close the connection without one."""
         if request.path.startswith(LOCAL_PREFIX):
             return self.local.handle(request)
 
@@ -100,8 +103,15 @@ class Dispatcher:
             key = str(status) if status is not None else "none"
             self.store.responses[key] = self.store.responses.get(key, 0) + 1
 
-        self.log.add(
-            request, status, fault.kind if fault else None, received_at
+        fault_kind = fault.kind if fault else None
+        self.log.add(request, status, fault_kind, received_at)
+        logger.debug(
+            "%s %s: status %s, fault %s, %.1f ms",
+            request.method,
+            request.path,
+            status,
+            fault_kind,
+            (time.time() - received_at) * 1000,
         )
         return response
 
@@ -127,7 +137,7 @@ class Dispatcher:
         return None
 
     def answer(self, request: Request, received_at: float) -> Response:
-        """Answer a request as the Track API would."""
+        """Return the response that the Track API would send."""
         found = match(request.method, request.path)
         if found.route is None:
             return _routing_error(found.status, found.allowed)
@@ -141,7 +151,7 @@ class Dispatcher:
 
             return v1_error("Unauthorized request", 401)
 
-        if self.mode == "count":
+        if self.mode == "count" and request.method != "GET":
             return self._count(request, found.route.is_batch)
 
         call = Call(
@@ -173,6 +183,7 @@ class Dispatcher:
         ) & hmac.compare_digest(pair[1], expected.api_key)
 
     def _count(self, request: Request, is_batch: bool) -> Response:
+        """Count the operations of a request that changes data."""
         operations = count_operations(request.body) if is_batch else 1
         with self.store.lock:
             self.store.count("operations_accepted", operations)

@@ -1,4 +1,4 @@
-"""How stored events are kept: plain tuples, their data left as JSON text.
+"""Stored events: plain tuples, with their data kept as JSON text.
 
 A benchmark stores millions of events. As dicts, each would be an object
 that the cyclic garbage collector scans on every full collection, which

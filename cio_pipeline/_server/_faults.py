@@ -28,7 +28,7 @@ Scripted = int | str | dict[str, Any] | tuple[int, float] | None
 
 
 class FaultAction(NamedTuple):
-    """What to do with one request instead of answering it normally."""
+    """The fault to inject into one request instead of a normal response."""
 
     kind: str
     status: int = 0
@@ -44,7 +44,7 @@ class _Rule(NamedTuple):
 
 
 def _action(item: Scripted) -> FaultAction:
-    """Turn one scripted answer into a FaultAction."""
+    """Turn one scripted response into a FaultAction."""
     if item is None:
         return FaultAction(NO_FAULT)
 
@@ -140,7 +140,7 @@ class Faults:
 
     @property
     def latency(self) -> float:
-        """Seconds added before every answer."""
+        """Seconds added before every response."""
         return self._latency
 
     @latency.setter
@@ -151,7 +151,7 @@ class Faults:
         self._latency = float(seconds)
 
     def set_latency(self, seconds: float) -> None:
-        """Add `seconds` of delay before every answer (0 removes it)."""
+        """Add `seconds` of delay before every response (0 removes it)."""
         self.latency = seconds
 
     def fail(
@@ -164,10 +164,10 @@ class Faults:
         path: str | None = None,
         count: int | None = None,
     ) -> None:
-        """Answer a share of requests with `status` without applying them.
+        """Respond to a share of requests with `status`, not applying them.
 
         Args:
-            status: the HTTP status to answer, such as 500, 503 or 429.
+            status: the HTTP status to respond with, such as 500, 503 or 429.
             share: the probability, 0 to 1, that a request gets it.
             retry_after: seconds for a `Retry-After` header, or None.
             retry_after_format: "seconds" sends the delay as an integer;
@@ -195,11 +195,11 @@ class Faults:
         path: str | None = None,
         count: int | None = None,
     ) -> None:
-        """Apply a request, then close the connection without answering."""
+        """Apply a request, then close the connection without a response."""
         self._add(FaultAction(CLOSE_AFTER_APPLY), share, path, count)
 
     def hang(self, *, path: str | None = None) -> None:
-        """Read requests and never answer them, until `clear()` or stop."""
+        """Read requests and never respond, until `clear()` or stop."""
         with self._lock:
             self._released.clear()
 
@@ -216,7 +216,7 @@ class Faults:
     def script(
         self, responses: Iterable[Scripted], *, path: str | None = None
     ) -> None:
-        """Answer the next matching requests in order, then normally.
+        """Respond to the next matching requests in order, then normally.
 
         Args:
             responses: one item per request: a status code, a

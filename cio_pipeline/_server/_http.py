@@ -1,4 +1,4 @@
-"""HTTP/1.1 on one connection: read requests in full, write answers.
+"""HTTP/1.1 on one connection: read requests in full, write responses.
 
 Connections stay open between requests (keep-alive) unless the client asks
 otherwise or the dispatcher drops the connection to emulate a fault.
@@ -19,7 +19,7 @@ from ._messages import JSON_TYPE, Request, Response
 
 logger = logging.getLogger("cio_pipeline.server")
 
-# A body up to this size is read and discarded before a 413 answer, so the
+# A body up to this size is read and discarded before a 413 response, so the
 # connection stays usable; a larger one gets 413 and the connection closes.
 MAX_DRAIN_BYTES = 16 * MAX_REQUEST_BYTES
 

@@ -1,4 +1,4 @@
-"""Requests and responses as the dispatcher sees them."""
+"""Requests and responses as the dispatcher handles them."""
 
 from __future__ import annotations
 
@@ -37,17 +37,17 @@ def json_response(status: int, payload: Any) -> Response:
 
 
 def v1_errors(*messages: str) -> Response:
-    """Return a v1 400 answer: {"meta": {"errors": [...]}}."""
+    """Return a v1 400 response: {"meta": {"errors": [...]}}."""
     return json_response(400, {"meta": {"errors": list(messages)}})
 
 
 def v1_error(message: str, status: int = 400) -> Response:
-    """Return a v1 answer with one message: {"meta": {"error": ...}}."""
+    """Return a v1 response with one message: {"meta": {"error": ...}}."""
     return json_response(status, {"meta": {"error": message}})
 
 
 def v2_errors(status: int, problems: list[Problem]) -> Response:
-    """Return a v2 answer: {"errors": [{reason, field, message}, ...]}."""
+    """Return a v2 response: {"errors": [{reason, field, message}, ...]}."""
     entries = [problem.to_dict() for problem in problems]
     return json_response(status, {"errors": entries})
 

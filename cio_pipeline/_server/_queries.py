@@ -73,7 +73,7 @@ def segments_view(store: Store) -> dict[str, list[str]]:
 
 
 def counters_view(store: Store) -> dict[str, Any]:
-    """Return the counters, with answers counted by status."""
+    """Return the counters, with responses counted by status."""
     with store.lock:
         counters: dict[str, Any] = dict(store.counters)
         counters["responses"] = dict(store.responses)

@@ -1,7 +1,7 @@
 """The workspace state that accepted operations change.
 
 Every operation arrives here in its v2 shape: the v1 handlers convert their
-bodies first. The caller holds `Store.lock` while it applies operations.
+bodies first. Callers apply operations with `Store.lock` held.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ REGION_URLS = {
 
 
 class Settings(NamedTuple):
-    """What the handlers need to know about the server's configuration."""
+    """The server configuration that handlers need."""
 
     region: str
     environment_id: int
@@ -259,6 +259,7 @@ def track_anonymous(call: Call) -> Response:
     if not anonymous_id:
         with call.store.lock:
             call.store.add_invite_event(body, call.now)
+            call.store.count("operations_accepted")
             call.store.changed.notify_all()
 
         return OK

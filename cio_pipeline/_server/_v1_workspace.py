@@ -60,6 +60,7 @@ def _segment_change(call: Call, add: bool) -> Response:
 
     with call.store.lock:
         call.store.change_segment(segment_id, id_type, ids, add)
+        call.store.count("operations_accepted")
         call.store.changed.notify_all()
 
     return OK
@@ -127,13 +128,14 @@ def push_events(call: Call) -> Response:
 def _store_metric(call: Call, source: str, body: dict[str, Any]) -> Response:
     with call.store.lock:
         call.store.add_metric(source, body, call.now)
+        call.store.count("operations_accepted")
         call.store.changed.notify_all()
 
     return OK
 
 
 def submit_form(call: Call) -> Response:
-    """POST /api/v1/forms/{form_id}/submit; answers 204 like the API."""
+    """POST /api/v1/forms/{form_id}/submit; responds 204 like the API."""
     body, error = read_body(call)
     if error or body is None:
         return error or OK
@@ -144,6 +146,7 @@ def submit_form(call: Call) -> Response:
 
     with call.store.lock:
         call.store.forms.append({"form_id": call.params[0], "data": data})
+        call.store.count("operations_accepted")
         call.store.changed.notify_all()
 
     return Response(204, b"")
@@ -162,6 +165,7 @@ def unsubscribe(call: Call) -> Response:
     entry["unsubscribe"] = body.get("unsubscribe", True)
     with call.store.lock:
         call.store.unsubscribes.append(entry)
+        call.store.count("operations_accepted")
         call.store.changed.notify_all()
 
     return OK

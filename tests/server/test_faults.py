@@ -42,7 +42,7 @@ def test_fail_share_is_seeded(server: LocalTrackAPI) -> None:
 def test_failed_request_not_applied(
     server: LocalTrackAPI, track: Track
 ) -> None:
-    """A request answered with an injected error changes nothing."""
+    """A request failed by an injected error changes nothing."""
     server.faults.fail(500)
 
     response = track.batch(EVENT)
@@ -102,7 +102,7 @@ def test_script_pass_answers_normally(server: LocalTrackAPI) -> None:
 
 
 def test_latency(server: LocalTrackAPI, track: Track) -> None:
-    """Latency delays each answer by at least the given seconds."""
+    """Latency delays each response by at least the given seconds."""
     server.faults.set_latency(0.2)
     started = time.monotonic()
 
@@ -113,7 +113,7 @@ def test_latency(server: LocalTrackAPI, track: Track) -> None:
 
 
 def test_hang_until_cleared(server: LocalTrackAPI, track: Track) -> None:
-    """A hung request gets no answer; clear() lets later ones through."""
+    """A hung request gets no response; clear() lets later ones through."""
     server.faults.hang()
 
     with pytest.raises(requests.ReadTimeout):

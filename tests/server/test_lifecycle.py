@@ -112,7 +112,7 @@ def test_keep_alive_serves_many_requests(server: LocalTrackAPI) -> None:
 
 
 def test_connection_close_honoured(server: LocalTrackAPI) -> None:
-    """A request with Connection: close is answered with it."""
+    """A request with Connection: close gets it in the response."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     conn.request(
         "GET",

@@ -44,7 +44,7 @@ def test_request_at_limit_accepted(track: Track) -> None:
 
 
 def test_v1_request_over_limit_gets_413(track: Track) -> None:
-    """v1 paths answer 413 with meta.error for oversized bodies."""
+    """v1 paths respond 413 with meta.error for oversized bodies."""
     body = json.dumps({"a": "x" * 500_001}).encode()
 
     response = track.request("PUT", "/api/v1/customers/u1", body)

@@ -46,7 +46,7 @@ def test_counters_and_requests_endpoints(
 
 
 def test_reset_endpoint(server: LocalTrackAPI, track: Track) -> None:
-    """POST /_local/reset forgets everything."""
+    """POST /_local/reset clears state, counters and log."""
     track.batch(person_op("identify"))
 
     response = requests.post(server.url + "/_local/reset", timeout=5)

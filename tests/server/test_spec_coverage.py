@@ -1,6 +1,6 @@
 """Every path and v2 action of Customer.io's spec is served.
 
-data/track_api_spec.json holds the methods, paths and v2 batch action
+data/track_api_spec.json contains the methods, paths and v2 batch action
 names extracted from the OpenAPI spec of the Track API, nothing else.
 """
 

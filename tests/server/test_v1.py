@@ -356,6 +356,7 @@ def test_segment_membership(server: LocalTrackAPI, track: Track) -> None:
     )
     assert cio_id not in server.segment_members(7)
     assert server.person("u2")["segments"] == [7]  # type: ignore[index]
+    assert server.counters()["operations_accepted"] == 4
 
 
 def test_segment_invalid_requests(track: Track) -> None:
@@ -414,7 +415,7 @@ def test_region(server: LocalTrackAPI, track: Track) -> None:
 
 
 def test_region_eu() -> None:
-    """A server started for the EU answers with the EU host."""
+    """A server started for the EU returns the EU host."""
     with LocalTrackAPI("s", "k", region="eu", environment_id=42) as server:
         client = Track(server)
         client.session.auth = ("s", "k")
@@ -427,7 +428,7 @@ def test_region_eu() -> None:
 
 
 def test_forms_and_unsubscribe(server: LocalTrackAPI, track: Track) -> None:
-    """Form submissions answer 204; unsubscribe links are stored."""
+    """Form submissions get 204; unsubscribe links are stored."""
     form = {"data": {"email": "f@x.io", "name": "Fay"}}
     response = track.request("POST", "/api/v1/forms/f1/submit", form)
     assert response.status_code == 204
