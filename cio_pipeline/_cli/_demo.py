@@ -40,8 +40,10 @@ DEMO_SITE_ID = "cio-pipeline-demo"
 BLOCK_TIMEOUT = 1.0
 QUEUE_WAIT = 60.0
 
-# Seconds to wait at the end for queued records.
+# Seconds to wait at the end for queued records, and between two
+# redraws of the progress meanwhile.
 FLUSH_TIMEOUT = 60.0
+FLUSH_STEP = 0.25
 
 #: A purchase as the check compares it: timestamp, CD count, dollars.
 PurchaseKey = tuple[int, int, float]
@@ -303,6 +305,16 @@ class DemoSummary:
         }
 
 
+def _flush(client: Client, progress: Progress, stop: StopSignal) -> None:
+    """Wait for the queued records, drawing progress, then shut down."""
+    deadline = time.monotonic() + FLUSH_TIMEOUT
+    while not stop.requested and time.monotonic() < deadline:
+        progress.update()
+        if not client.flush(FLUSH_STEP).pending:
+            break
+    client.shutdown(timeout=FLUSH_STEP)
+
+
 def run_demo(
     args: argparse.Namespace, stdout: IO[str], stderr: IO[str]
 ) -> int:
@@ -329,7 +341,7 @@ def run_demo(
         )
         started = time.monotonic()
         sender.send(client, data, progress, stop)
-        client.shutdown(timeout=0.5 if stop.requested else FLUSH_TIMEOUT)
+        _flush(client, progress, stop)
         stats = client.stats()
         sender.wait_for_outcomes(stats.delivered + stats.failed, 5.0)
         elapsed = time.monotonic() - started

@@ -52,7 +52,9 @@ class Progress:
     """Report a run's counters while it goes.
 
     ``mode`` is ``"bar"`` for a tqdm bar, ``"lines"`` for a plain line
-    every ``LINE_INTERVAL`` seconds and ``"off"`` for nothing.
+    every ``LINE_INTERVAL`` seconds and ``"off"`` for nothing. Without a
+    ``total`` the bar counts records read; with one it counts records
+    delivered or failed out of ``total``.
     """
 
     def __init__(
@@ -68,12 +70,15 @@ class Progress:
         self._stream = stream
         self._mode = mode
         self._label = label
+        self._total = total
         self._started = time.monotonic()
         self._interval = BAR_INTERVAL if mode == "bar" else LINE_INTERVAL
         self._next_report = self._started + self._interval
+        # Messages come from the client's flush thread too.
+        self._lock = threading.Lock()
+        # Made on the first redraw, so a run shorter than BAR_INTERVAL
+        # shows no bar.
         self._bar: Any = None
-        if mode == "bar":
-            self._bar = _make_bar(stream, label, total)
 
     def update(self, *, force: bool = False) -> None:
         """Redraw the bar or print a line if one is due; cheap otherwise."""
@@ -81,35 +86,52 @@ class Progress:
         if now < self._next_report and not force:
             return
         self._next_report = now + self._interval
-        if self._bar is not None:
-            self._redraw(self._bar)
-        elif self._mode == "lines":
-            self._stream.write(self._line(now) + "\n")
-            self._stream.flush()
+        with self._lock:
+            if self._mode == "bar":
+                if self._bar is None:
+                    self._bar = _make_bar(
+                        self._stream, self._label, self._total
+                    )
+                self._redraw(self._bar)
+            elif self._mode == "lines":
+                self._stream.write(self._line(now) + "\n")
+                self._stream.flush()
 
     def write(self, message: str) -> None:
-        """Print a message line without breaking the bar."""
-        if self._bar is not None:
-            self._bar.write(message, file=self._stream)
-        else:
-            self._stream.write(message + "\n")
-            self._stream.flush()
+        """Print a message line without breaking the bar; thread-safe."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.write(message, file=self._stream)
+            else:
+                self._stream.write(message + "\n")
+                self._stream.flush()
 
     def close(self) -> None:
         """Draw the final state and release the terminal line."""
-        if self._bar is not None:
-            self._redraw(self._bar)
-            self._bar.close()
-            self._bar = None
+        with self._lock:
+            if self._bar is not None:
+                self._redraw(self._bar)
+                self._bar.close()
+                self._bar = None
 
     def _redraw(self, bar: Any) -> None:
         counters = self._counters
-        bar.update(counters.read - bar.n)
-        bar.set_postfix_str(
-            f"delivered {counters.delivered:,}, "
-            f"failed {counters.failed_total:,}",
-            refresh=False,
-        )
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        failed = counters.failed_total
+        if self._total is None:
+            count = counters.read
+            text = (
+                f"{count:,} read, {counters.delivered:,} delivered, "
+                f"{failed:,} failed, {count / elapsed:,.0f} records/s"
+            )
+        else:
+            count = counters.delivered + failed
+            text = (
+                f"{count:,}/{self._total:,} delivered or failed, "
+                f"{failed:,} failed, {count / elapsed:,.0f} records/s"
+            )
+        bar.set_description_str(f"{self._label}: {text}", refresh=False)
+        bar.n = count
         bar.refresh()
 
     def _line(self, now: float) -> str:
@@ -124,16 +146,18 @@ class Progress:
 
 
 def _make_bar(stream: IO[str], label: str, total: int | None) -> Any:
-    counts = "{n_fmt}/{total_fmt}" if total is not None else "{n_fmt}"
+    # The counts are formatted here, with thousands separators, and
+    # shown as the description; tqdm's own counts print 20 as "20.0"
+    # once they are scaled.
+    if total is None:
+        bar_format = "{desc} [{elapsed}]"
+    else:
+        bar_format = "{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
     return tqdm(
         total=total,
         file=stream,
         desc=label,
-        unit=" records",
-        unit_scale=False,
         dynamic_ncols=True,
         mininterval=BAR_INTERVAL,
-        bar_format=(
-            "{desc}: " + counts + " read [{elapsed}, {rate_fmt}]{postfix}"
-        ),
+        bar_format=bar_format,
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
+from cio_pipeline._cli import _progress
 from cio_pipeline._cli._progress import Counters, Progress
 
 
@@ -21,8 +24,9 @@ def test_lines_mode_prints_counts() -> None:
     assert line.endswith(" records/s\n")
 
 
-def test_bar_mode_draws_counts() -> None:
+def test_bar_mode_draws_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bar shows records read and the delivered and failed counts."""
+    monkeypatch.setattr(_progress, "BAR_INTERVAL", 0.0)
     counters = Counters(read=20, delivered=10)
     stream = io.StringIO()
     progress = Progress(counters, stream, "bar", label="send")
@@ -30,8 +34,7 @@ def test_bar_mode_draws_counts() -> None:
     progress.write("a message")
     progress.close()
     output = stream.getvalue()
-    assert "send: 20 read" in output
-    assert "delivered 10, failed 0" in output
+    assert "send: 20 read, 10 delivered, 0 failed, " in output
     assert "a message\n" in output
 
 
@@ -43,3 +46,19 @@ def test_off_mode_prints_nothing_but_messages() -> None:
     progress.write("note")
     progress.close()
     assert stream.getvalue() == "note\n"
+
+
+def test_bar_with_total_counts_settled_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a total, the bar counts delivered and failed records."""
+    monkeypatch.setattr(_progress, "BAR_INTERVAL", 0.0)
+    counters = Counters(read=90, delivered=40)
+    counters.add_failed("rejected")
+    stream = io.StringIO()
+    progress = Progress(counters, stream, "bar", label="demo", total=100)
+    progress.update(force=True)
+    progress.close()
+    output = stream.getvalue()
+    assert "demo: 41/100 delivered or failed, 1 failed, " in output
+    assert " 41%|" in output
