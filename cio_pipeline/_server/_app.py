@@ -141,6 +141,9 @@ class LocalTrackAPI:
             self.host, self._requested_port, self._serve, self._ssl_context
         )
         self._listener.start()
+        if self.faults.refusing:
+            self._listener.pause()
+
         logger.debug("local Track API listening on %s", self.url)
         return self
 

@@ -139,6 +139,11 @@ class Faults:
         self._released.set()
 
     @property
+    def refusing(self) -> bool:
+        """Whether `refuse()` is in force."""
+        return self._refusing
+
+    @property
     def latency(self) -> float:
         """Seconds added before every response."""
         return self._latency

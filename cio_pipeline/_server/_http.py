@@ -77,7 +77,14 @@ class Handler(BaseHTTPRequestHandler):
             {name.lower(): value for name, value in self.headers.items()},
             body,
         )
-        response = self.dispatcher.handle(request)
+        # A bug in a handler becomes a 500 and a log line, so that the
+        # connection thread survives it.
+        try:
+            response = self.dispatcher.handle(request)
+        except Exception:
+            logger.exception("failed to handle %s %s", self.command, url.path)
+            response = Response(500, b'{"meta":{"error":"server error"}}')
+
         if response is None:
             self.close_connection = True
             return
