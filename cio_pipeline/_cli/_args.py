@@ -22,7 +22,8 @@ environment:
 
 exit status:
   0    every record was delivered
-  1    some records failed; they are in the dead-letter file
+  1    some records failed (they are in the dead-letter file), or
+       reading stopped early because the input or the server failed
   2    usage error, missing or rejected credentials: nothing was sent
   130  stopped by Ctrl-C (SIGINT)
   143  stopped by SIGTERM

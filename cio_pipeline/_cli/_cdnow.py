@@ -1,9 +1,9 @@
 """The CDNOW purchase log shipped in ``cio_pipeline/data``.
 
 See ``cio_pipeline/data/PROVENANCE.md`` for the source, the licence and
-the format. Each line is one purchase: the master file has a header
-and four columns (customer id, date, CD count, dollar value); the
-sample has no header and a second id column after the first.
+the format. Each line is one purchase. The master file has a header
+and four columns: customer id, date, CD count and dollar value. The
+sample has no header, and a second id column after the first.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ API_KEY_VARIABLE = "CUSTOMERIO_API_KEY"
 
 
 class UsageError(Exception):
-    """The command line cannot run as given; the message says why."""
+    """The command line cannot run as given; the message gives the reason."""
 
 
 def resolve_credentials(

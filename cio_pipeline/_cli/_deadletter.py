@@ -2,8 +2,8 @@
 
 Each line is ``{"record": ..., "error": ..., "detail": ..., "source":
 ...}``. ``record`` is the input record as read, or the raw line when it
-was not JSON; ``error`` is a short reason code; ``detail`` says what
-went wrong; ``source`` is ``file:line``. ``send`` reads such a file
+was not JSON. ``error`` is a short reason code, ``detail`` describes
+the failure and ``source`` is ``file:line``. ``send`` reads such a file
 back and takes only ``record``, so fixed lines can be sent again.
 """
 

@@ -103,8 +103,9 @@ def check_server(server: LocalTrackAPI, data: DemoData) -> ServerCheck:
     """Compare the server's people and events with the data file.
 
     A person counts when it exists with ``created_at`` set to the first
-    purchase; a purchase counts when an event with its timestamp, CD
-    count and value arrived, each repeat of a line needing its own.
+    purchase. A purchase counts when an event with its timestamp, CD
+    count and value arrived. A line that appears twice needs two such
+    events.
     """
     people_found = 0
     purchases_found = 0
@@ -241,7 +242,7 @@ class DemoSender:
 
 @attrs.frozen
 class DemoSummary:
-    """What the demo sent, what arrived and what the server holds."""
+    """The demo's outcome: records sent and delivered, and the check."""
 
     data: DemoData
     counts: DemoCounts
@@ -321,6 +322,7 @@ def run_demo(
     """Run the demo and return its exit status."""
     data = DemoData.load(MASTER_FILE if args.full else SAMPLE_FILE)
     api_key = secrets.token_hex(16)
+
     progress_counters = Counters()
     mode = "off" if args.quiet else ("bar" if stderr.isatty() else "lines")
     total = len(data.purchases) + len(data.first_purchase)
@@ -328,6 +330,7 @@ def run_demo(
         progress_counters, stderr, mode, label="demo", total=total
     )
     sender = DemoSender(progress_counters)
+
     with LocalTrackAPI(DEMO_SITE_ID, api_key) as server, StopSignal() as stop:
         client = Client(
             DEMO_SITE_ID,
@@ -339,6 +342,7 @@ def run_demo(
             on_success=sender.on_success,
             atexit=False,
         )
+
         started = time.monotonic()
         sender.send(client, data, progress, stop)
         _flush(client, progress, stop)
@@ -346,11 +350,14 @@ def run_demo(
         sender.wait_for_outcomes(stats.delivered + stats.failed, 5.0)
         elapsed = time.monotonic() - started
         progress.close()
+
         check = check_server(server, data)
+
     summary = DemoSummary(data, sender.counts, elapsed, check, stop.signum)
     for line in summary.lines():
         stderr.write(f"{PROGRAM}: {line}\n")
     stderr.flush()
+
     if args.json:
         stdout.write(json.dumps(summary.as_json()) + "\n")
         stdout.flush()

@@ -19,7 +19,7 @@ class RecordError(Exception):
     """An input record that cannot be sent.
 
     ``reason`` is the short code that the dead-letter file and the
-    summary use; the message says what is wrong and where.
+    summary use, and the message explains what is wrong.
     """
 
     def __init__(self, reason: str, message: str) -> None:

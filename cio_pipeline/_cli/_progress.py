@@ -20,11 +20,11 @@ LINE_INTERVAL = 10.0
 
 @attrs.define
 class Counters:
-    """What a run has done so far.
+    """The counts of a run so far.
 
-    ``read`` counts records the main thread took from the input;
-    ``delivered`` and ``failed`` also change on the client's flush
-    thread, through its callbacks, so those go through ``lock``.
+    ``read`` counts records the main thread took from the input. The
+    client's callbacks change ``delivered`` and ``failed`` on its flush
+    thread, so those two change only under ``lock``.
     """
 
     read: int = 0

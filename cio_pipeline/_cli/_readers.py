@@ -1,8 +1,9 @@
 """Input readers: JSON Lines (dead-letter files included) and CSV.
 
 Each reader yields one ``InputRecord`` per non-blank line or CSV row,
-in file order, and never raises for a bad line: the record carries a
-``RecordError`` instead, so one bad line does not stop the run.
+in file order. A bad line does not raise. Its record carries a
+``RecordError`` instead, so one bad line does not stop the run. Errors
+reading the file itself, such as ``OSError``, do raise.
 """
 
 from __future__ import annotations

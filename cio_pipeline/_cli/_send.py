@@ -27,8 +27,8 @@ from ._signals import StopSignal
 from ._summary import SendSummary
 from ._tracking import Tracker
 
-# Records the client holds at most: the reader waits for room beyond
-# it, so memory does not grow with the input.
+# Maximum records in the client's queue. The reader waits for room
+# when it is full, so memory does not grow with the input.
 QUEUE_SIZE = 10_000
 
 PROGRAM = "cio-pipeline send"
@@ -94,6 +94,7 @@ class _SendRun:
             self._progress.close()
             self._report(f"error: {problem}")
             return None
+
         started = time.monotonic()
         sender = RecordSender(
             client,
@@ -107,6 +108,7 @@ class _SendRun:
         finish(client, self._tracker, self._progress, stop, args.flush_timeout)
         elapsed = time.monotonic() - started
         self._progress.close()
+
         path = self._dead_letters.path
         return SendSummary(
             read=self._counters.read,
@@ -226,8 +228,8 @@ def _check(args: argparse.Namespace, client: Client) -> str | None:
 
 # Client log messages that send reports itself. The queue is full
 # whenever the reader is ahead of the Track API, and send then waits and
-# tries again; failed records are reported one by one; what a shutdown
-# left undelivered is in the summary.
+# tries again. Failed records are reported one by one, and what a
+# shutdown left undelivered is in the summary.
 _SILENCED = re.compile(r"queue full|\d+ records failed: |shutdown timed out")
 
 

@@ -10,12 +10,18 @@ from cio_pipeline._ulid import UlidGenerator
 
 from ._mapping import Call, RecordError, build_call
 from ._progress import Counters, Progress
-from ._readers import InputRecord, open_input, read_csv, read_json_lines
+from ._readers import (
+    InputRecord,
+    input_name,
+    open_input,
+    read_csv,
+    read_json_lines,
+)
 from ._signals import StopSignal
 from ._tracking import Entry, Tracker
 
-# How long one call may wait for room in a full queue before it tries
-# again, in seconds; short, so that a stop signal is seen quickly.
+# Seconds one call may wait for room in a full queue before send tries
+# again. The wait is short so that send notices a stop signal quickly.
 BLOCK_TIMEOUT = 0.25
 
 # How long a record may wait for room in all before the run stops, in
@@ -51,7 +57,7 @@ def read_inputs(
             though its name ends in ``.gz``.
     """
     for path in paths:
-        name = "<stdin>" if path == "-" else path
+        name = input_name(path)
         try:
             with open_input(path) as stream:
                 if csv_kind is None:
@@ -65,8 +71,8 @@ def read_inputs(
 class RecordSender:
     """Turn input records into client calls, with backpressure.
 
-    ``last_source`` is the last record read; ``stop_reason`` says why
-    reading ended early when no signal ended it.
+    ``last_source`` is the last record read. ``stop_reason`` is the
+    reason reading ended early, unless a signal ended it.
     """
 
     def __init__(

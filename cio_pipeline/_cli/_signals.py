@@ -20,11 +20,11 @@ class ReadInterrupted(Exception):
 class StopSignal:
     """Catch SIGINT and SIGTERM while a run is in progress.
 
-    The first signal sets ``signum``; the run stops reading and
+    The first signal sets ``signum``, and the run stops reading and
     finishes. A second one sets ``repeated``, and the run stops waiting
     for queued records. The handler raises only while ``read`` waits
     for the next input record, because a read from a pipe or terminal
-    can block for good; everywhere else the run checks ``signum``.
+    can block for good. Everywhere else the run checks ``signum``.
     Handlers are installed only on the main thread, where Python runs
     them.
     """

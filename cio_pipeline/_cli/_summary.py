@@ -10,10 +10,10 @@ import attrs
 
 @attrs.frozen
 class SendSummary:
-    """What a ``send`` run did.
+    """The counts and outcome of one ``send`` run.
 
-    ``read`` counts every non-blank line or row, bad ones included;
-    each ends up in ``delivered`` or under its reason in ``failed``.
+    ``read`` counts every non-blank line or row, bad ones included.
+    Each ends up in ``delivered`` or under its reason in ``failed``.
     In a dry run ``delivered`` counts the records that would be sent.
     ``last_source`` is the last record read, where an interrupted run
     stopped reading.

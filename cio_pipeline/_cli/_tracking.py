@@ -54,7 +54,10 @@ class Entry:
 
 
 class Tracker:
-    """Count and dead-letter every input record exactly once."""
+    """Count each input record once, as delivered or failed.
+
+    Failed records go to the dead-letter file and standard error.
+    """
 
     def __init__(
         self,
@@ -85,7 +88,7 @@ class Tracker:
         # NOTE: Client has no public way to tell which record a call
         # queued. Every call, including the inlined fast path of
         # track(), appends to the worker's deque, so a deque subclass
-        # sees each record before the flush thread can take it.
+        # receives each record before the flush thread can take it.
         worker = client._worker
         if dry_run:
             worker._queue = _CheckingQueue(self._check)
@@ -158,7 +161,7 @@ class Tracker:
         self._count_settled(1)
 
     def _count_settled(self, count: int) -> None:
-        # Counted last, so that a waiter sees the counters complete.
+        # Counted last, so that a waiter finds the counters complete.
         with self._settled_changed:
             self._settled += count
             self._settled_changed.notify_all()

@@ -118,11 +118,13 @@ def test_csv_people_and_events(server: LocalTrackAPI, tmp_path: Path) -> None:
         ",two@example.com,852076800,\n",
         encoding="utf-8",
     )
+
     events = tmp_path / "events.csv"
     events.write_text(
         "customer_id,name,timestamp,cds\n00001,purchase,1997-01-02,3\n",
         encoding="utf-8",
     )
+
     result = run_cli(
         "send", "--url", server.url, "--csv", "people", str(people)
     )
@@ -131,14 +133,17 @@ def test_csv_people_and_events(server: LocalTrackAPI, tmp_path: Path) -> None:
         "send", "--url", server.url, "--csv", "events", str(events)
     )
     assert result.returncode == 0, result.stderr
+
     first = server.person("00001")
     assert first is not None
     assert first["email"] == "one@example.com"
     assert first["attributes"]["plan"] == "pro"
     assert first["created_at"] == 852076800
+
     second = server.person(email="two@example.com")
     assert second is not None
     assert second["created_at"] == 852076800
+
     [purchase] = server.events("00001")
     assert purchase["timestamp"] == 852163200
     assert purchase["data"] == {"cds": "3"}
@@ -182,6 +187,7 @@ def test_bad_lines_reported_and_dead_lettered(
         ],
     )
     failed = tmp_path / "failed.jsonl"
+
     result = run_cli(
         "send",
         "--url",
@@ -194,6 +200,7 @@ def test_bad_lines_reported_and_dead_lettered(
     assert result.returncode == 1
     for number in (2, 3, 4, 5):
         assert f"{path}:{number}: " in result.stderr
+
     summary = summary_of(result)
     assert summary["delivered"] == 2
     assert summary["failed_by_reason"] == {
@@ -202,6 +209,7 @@ def test_bad_lines_reported_and_dead_lettered(
         "missing_field": 1,
         "unknown_operation": 1,
     }
+
     entries = read_lines(failed)
     assert [entry["source"] for entry in entries] == [
         f"{path}:{number}" for number in (2, 3, 4, 5)
@@ -209,6 +217,7 @@ def test_bad_lines_reported_and_dead_lettered(
     assert entries[0]["record"] == "{not json"
     assert entries[0]["error"] == "invalid_json"
     assert entries[1]["record"] == {"type": "teleport", "customer_id": "1"}
+
     assert len(server.people()) == 2
 
 

@@ -138,6 +138,7 @@ def test_signal_with_records_queued(
     """A signal stops reading; queued records are dead-lettered."""
     server.faults.hang(path="/api/v2/batch")
     failed = tmp_path / "failed.jsonl"
+
     process = subprocess.Popen(
         [
             *COMMAND,
@@ -166,22 +167,26 @@ def test_signal_with_records_queued(
             }
             process.stdin.write(json.dumps(record) + "\n")
         process.stdin.flush()
+
         # The region look-up, then the first batch: it hangs, so every
         # record read is queued or in flight while stdin stays open.
         assert server.wait_until(
             lambda s: s.counters()["requests"] >= 2, timeout=RUN_TIMEOUT
         )
+
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
     finally:
         process.kill()
         process.wait(timeout=RUN_TIMEOUT)
+
     assert process.returncode == status, stderr
     summary = json.loads(stdout)
     assert summary["read"] == 30
     assert summary["failed_by_reason"] == {"interrupted": 30}
     assert summary["stopped_by"] == signal.Signals(signum).name
     assert "<stdin>:30" in stderr
+
     entries = read_lines(failed)
     assert [entry["source"] for entry in sorted(entries, key=_line)] == [
         f"<stdin>:{number}" for number in range(1, 31)

@@ -15,7 +15,7 @@ from cio_pipeline._cli._tracking import Entry, Tracker
 MakeClient = Callable[..., Client]
 
 # The make_client and adapter fixtures come from tests/conftest.py: a
-# client whose requests an in-memory requests adapter answers.
+# client whose requests an in-memory requests adapter responds to.
 InMemoryAdapter = Any
 
 
