@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,12 @@ def run_send(
     except UsageError as error:
         stderr.write(f"{PROGRAM}: error: {error}\n")
         return 2
+    if "-" in paths and sys.stdin.isatty():
+        stderr.write(
+            f"{PROGRAM}: reading {'CSV' if args.csv else 'JSON Lines'} "
+            f"from the terminal; end with Ctrl-D\n"
+        )
+
     run = _SendRun(args, api_key, stderr, DeadLetterWriter(dead_letter_path))
     try:
         with StopSignal() as stop:

@@ -50,7 +50,7 @@ class SendSummary:
         """Return the summary as lines of text."""
         verb = "valid (dry run, nothing sent)" if self.dry_run else "delivered"
         lines = [
-            f"{self.read:,} records read in {self.elapsed:.1f} s "
+            f"{_records(self.read)} read in {self.elapsed:.1f} s "
             f"({self.rate:,.0f} records/s): {self.delivered:,} {verb}, "
             f"{self.failed_total:,} failed"
         ]
@@ -102,3 +102,7 @@ class SendSummary:
             "last_source": self.last_source,
             "exit_status": self.exit_status,
         }
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record" if count == 1 else f"{count:,} records"

@@ -123,7 +123,7 @@ def test_key_absent_from_all_output(
         str(path),
     )
     assert result.returncode == 1
-    assert "retried" in result.stderr
+    assert "cio-pipeline send: warning: " in result.stderr
     assert API_KEY not in result.stdout
     assert API_KEY not in result.stderr
     assert API_KEY not in failed.read_text(encoding="utf-8")
