@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +22,17 @@ RUNNER_SCENARIO = {
     "latency": "throughput",
     "memory": "memory",
     "shutdown": "shutdown",
+}
+
+
+# Log lines in which a library states how many events it did not deliver,
+# as of cio_pipeline 0.1.0 and posthog 7.91.1. Segment, the CDP client and
+# the synchronous client log no such count.
+LOSS_LOG_PATTERNS = {
+    "cio_pipeline": re.compile(
+        r"(\d+) records were not delivered before exit"
+    ),
+    "posthog": re.compile(r"with (\d+) items pending"),
 }
 
 
@@ -106,7 +118,7 @@ def run_job(
     )
     if job.scenario == "shutdown":
         _shutdown_seconds(job, outcome, ended)
-        # The library's own log lines, for the page's notes on logging.
+        outcome["logged"] = logged_loss(job.library, stderr)
         outcome["stderr_tail"] = stderr[-1500:]
     if "result" in outcome:
         outcome["result"]["info"] = outcome.get("info", {})
@@ -118,6 +130,14 @@ def run_job(
         ]
         outcome["failure"] = "error: " + last[0][:120]
     return outcome
+
+
+def logged_loss(library: str, stderr: str) -> int:
+    """Return the largest undelivered count the library's log states."""
+    pattern = LOSS_LOG_PATTERNS.get(library.removesuffix("-pure"))
+    if pattern is None:
+        return 0
+    return max((int(count) for count in pattern.findall(stderr)), default=0)
 
 
 def parse_output(stdout: str) -> dict[str, Any]:

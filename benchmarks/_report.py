@@ -207,14 +207,24 @@ def _step_cell(outcome: dict[str, Any] | None) -> str:
     return f"{outcome['seconds']:.2f} s"
 
 
+def silent_loss(outcome: dict[str, Any]) -> int | None:
+    """Return the events neither reported nor counted in a log line."""
+    if not outcome["returned"]:
+        return None
+    told = max(outcome["reported"], outcome.get("logged", 0))
+    return max(outcome["events"] - told, 0)
+
+
 def _loss_cells(outcome: dict[str, Any] | None) -> tuple[str, str]:
     if outcome is None:
         return "n/a", "n/a"
-    reported = outcome["reported"]
-    queued = outcome["events"]
-    if not outcome["returned"]:
-        return f"{reported} of {queued} by the kill", "unknown"
-    return f"{reported} of {queued}", str(max(queued - reported, 0))
+    reported = f"{outcome['reported']} of {outcome['events']}"
+    if outcome.get("logged"):
+        reported += f"; log: {outcome['logged']}"
+    silent = silent_loss(outcome)
+    if silent is None:
+        return f"{reported} by the kill", "unknown"
+    return reported, str(silent)
 
 
 def shutdown_table(
@@ -224,8 +234,8 @@ def shutdown_table(
     header = (
         "| Library | "
         + " | ".join(title for _, title in SHUTDOWN_STEPS)
-        + " | reported lost, shutdown() | silent, shutdown() "
-        "| reported lost, exit | silent, exit |"
+        + " | on_error, shutdown() | silent, shutdown() "
+        "| on_error, exit | silent, exit |"
     )
     lines = [header, "|---" * 9 + "|"]
     for library in libraries:
@@ -338,15 +348,24 @@ def targets_table(
             )
         )
         if step in ("shutdown", "exit"):
-            silent = None
-            if outcome["returned"]:
-                silent = float(outcome["events"] - outcome["reported"])
+            silent = silent_loss(outcome)
             rows.append(
                 _target_row(
                     f"Dead API: no event dropped silently at {title}",
                     silent,
                     _count,
                     silent == 0,
+                )
+            )
+            unreported = None
+            if outcome["returned"]:
+                unreported = outcome["events"] - outcome["reported"]
+            rows.append(
+                _target_row(
+                    f"Dead API: on_error called for every event at {title}",
+                    unreported,
+                    "{:,.0f} without a call".format,
+                    unreported == 0,
                 )
             )
     return "\n".join(rows)

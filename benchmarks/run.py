@@ -26,7 +26,7 @@ from typing import Any
 import _machine
 import _report
 import faults
-from _jobs import Job, run_job
+from _jobs import Job, logged_loss, run_job
 from _sinkclient import SinkProcess
 
 HERE = Path(__file__).resolve().parent
@@ -281,6 +281,11 @@ def parse_args() -> argparse.Namespace:
         help="comma-separated libraries to run (default: all installed)",
     )
     parser.add_argument("--json", type=Path, help="write raw results here")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="render a run saved with --json instead of measuring",
+    )
     parser.add_argument("--update-readme", action="store_true")
     parser.add_argument(
         "--cpu", type=int, default=0, help="core for the measured process"
@@ -291,10 +296,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    """Run the benchmark and print the tables."""
-    args = parse_args()
-    command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
+def measure(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """Run every measurement and return the raw results."""
     machine = _machine.collect()
     libraries, missing = _machine.installed(args.libraries.split(","))
     for library, reason in missing.items():
@@ -312,22 +315,55 @@ def main() -> None:
         sink.close()
     fault_figures = run_faults(args) if "cio_pipeline" in libraries else None
     machine["harness_seconds"] = round(time.monotonic() - started, 1)
+    return {
+        "command": command,
+        "libraries": libraries,
+        "machine": machine,
+        "results": results,
+        "shutdown": shutdown,
+        "faults": fault_figures,
+    }
 
-    section = render(results, shutdown, libraries, machine, command.strip())
+
+def render_all(raw: dict[str, Any]) -> str:
+    """Render the raw results of one run as the page's Markdown section."""
+    libraries = raw.get("libraries") or [
+        library
+        for library in _report.LABELS
+        if any(library in runs for runs in raw["results"].values())
+    ]
+    shutdown = raw["shutdown"]
+    for key, outcome in shutdown.items():
+        if "logged" not in outcome:
+            library = key.split(":")[0]
+            tail = outcome.get("stderr_tail", "")
+            outcome["logged"] = logged_loss(library, tail)
+    section = render(
+        raw["results"], shutdown, libraries, raw["machine"], raw["command"]
+    )
     section += "\n### Faulty server: 5% 500s, 2% 429s, 1% + 1% closed\n\n"
+    fault_figures = raw.get("faults")
     if isinstance(fault_figures, dict):
         section += faults.render(fault_figures) + "\n"
     else:
         section += f"{fault_figures or 'not run'}\n"
+    return section
+
+
+def main() -> None:
+    """Run the benchmark, or load a saved run, and print the tables."""
+    args = parse_args()
+    if args.from_json:
+        raw = json.loads(args.from_json.read_text())
+        raw.setdefault("command", "unknown")
+    else:
+        command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
+        raw = measure(args, command.strip())
+        if args.json:
+            args.json.write_text(json.dumps(raw, indent=1, default=str))
+
+    section = render_all(raw)
     print(section)
-    if args.json:
-        raw = {
-            "machine": machine,
-            "results": results,
-            "shutdown": shutdown,
-            "faults": fault_figures,
-        }
-        args.json.write_text(json.dumps(raw, indent=1, default=str))
     if args.update_readme:
         update_readme(section)
 
