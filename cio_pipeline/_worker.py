@@ -72,6 +72,7 @@ class Worker:
         self._encoder = encoder
         self._on_error = on_error
         self._on_success = on_success
+        self._intercept: Callable[[records.Record], bool] | None = None
         self._max_queue_size = config.max_queue_size
         self._logs = LogLimiter()
         self._closed = False
@@ -159,6 +160,8 @@ class Worker:
             record
         ):
             return False
+        if self._intercept is not None and not self._intercept(record):
+            return True
         self._queue.append(record)
         if self._inline or not self._ensure_thread():
             self._drain_inline()
@@ -186,12 +189,19 @@ class Worker:
             return True
         reason = "block_timeout" if policy == "block" else "queue_full"
         self._drop_at_call(record, reason)
-        self._warn(
-            reason,
-            f"queue full ({self._max_queue_size} records): dropping "
-            f"records; raise max_queue_size or check that the Track API "
-            f"is reachable",
-        )
+        if reason == "block_timeout":
+            message = (
+                f"queue full ({self._max_queue_size} records): calls waited "
+                f"block_timeout={self.config.block_timeout} s and dropped "
+                f"their records"
+            )
+        else:
+            message = (
+                f"queue full ({self._max_queue_size} records): dropping "
+                f"records; raise max_queue_size or check that the Track "
+                f"API is reachable"
+            )
+        self._warn(reason, message)
         return False
 
     def _warn(self, key: str, message: str) -> None:
@@ -241,7 +251,7 @@ class Worker:
         """Start the flush thread if needed; return False if it cannot run."""
         thread = self._thread
         if thread is not None and thread.is_alive():
-            self._fast = not self._inline and not self._closed
+            self._fast = self._may_take_fast_path()
             return True
         thread = threading.Thread(
             target=self._run, name=THREAD_NAME, daemon=True
@@ -260,9 +270,25 @@ class Worker:
             self._fast = False
             return False
         self._thread = thread
-        self._fast = not self._inline and not self._closed
+        self._fast = self._may_take_fast_path()
         logger.debug("started flush thread %s", thread.name)
         return True
+
+    def _may_take_fast_path(self) -> bool:
+        return not (self._inline or self._closed or self._intercept)
+
+    def set_intercept(
+        self, intercept: Callable[[records.Record], bool] | None
+    ) -> None:
+        """Show each accepted record to ``intercept`` before queueing it.
+
+        ``intercept`` runs on the caller's thread once the record has
+        room in the queue; a False return keeps the record out of the
+        queue and out of the counters. Calls take the slower path while
+        it is set. The command line uses it to follow each record.
+        """
+        self._intercept = intercept
+        self._fast = False
 
     def _run(self) -> None:
         interval = self.config.flush_interval
@@ -336,20 +362,27 @@ class Worker:
         outcome: str,
         reason: Reason | None = None,
     ) -> None:
-        """Record the fate of taken records and run the callbacks."""
+        """Run the callbacks for taken records, then count their fate.
+
+        Callbacks come first so that a ``flush`` that returns has seen
+        them run for its records.
+        """
         if not indices:
             return
-        with self._lock:
-            self._settle_locked(indices, outcome)
-            if outcome == "delivered":
-                self.delivered += len(indices)
-            elif outcome == "failed":
-                self.failed += len(indices)
-        if outcome == "delivered" and self._on_success is not None:
-            self._call(self._on_success, list(batch))
-        elif outcome == "failed" and reason is not None:
-            for record in batch:
-                self.report_failure(record, reason)
+        try:
+            if outcome == "delivered" and self._on_success is not None:
+                self._call(self._on_success, list(batch))
+            elif outcome == "failed" and reason is not None:
+                for record in batch:
+                    self.report_failure(record, reason)
+        finally:
+            # Even a callback raising SystemExit leaves the counts right.
+            with self._lock:
+                self._settle_locked(indices, outcome)
+                if outcome == "delivered":
+                    self.delivered += len(indices)
+                elif outcome == "failed":
+                    self.failed += len(indices)
 
     def _settle_locked(self, indices: Sequence[int], outcome: str) -> None:
         self._settled += len(indices)

@@ -519,3 +519,36 @@ def test_shutdown_twice_returns_at_once(
     started = time.monotonic()
     assert client.shutdown(timeout=5) == client.shutdown()
     assert time.monotonic() - started < 1
+
+
+def test_flush_returns_after_callbacks_ran(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    seen: list[Record] = []
+
+    def slow_success(records: list[Record]) -> None:
+        time.sleep(0.2)
+        seen.extend(records)
+
+    client = make_client(on_success=slow_success)
+    client.track("user-1", "x")
+    assert client.flush(timeout=5).delivered == 1
+    assert len(seen) == 1
+
+
+def test_intercept_sees_each_queued_record(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    seen: list[Record] = []
+    client = make_client()
+    client._worker.set_intercept(lambda record: seen.append(record) or True)
+    client.track("user-1", "kept")
+    client.identify("user-1")
+    assert [type(record).__name__ for record in seen] == ["Event", "Identify"]
+    client._worker.set_intercept(lambda record: False)
+    assert client.track("user-1", "held_back")
+    client.flush(timeout=5)
+    assert [op["action"] for op in adapter.operations()] == [
+        "event",
+        "identify",
+    ]

@@ -10,7 +10,7 @@ from typing import IO, Any
 import attrs
 
 # NOTE: types-tqdm provides the stubs; without them tqdm is Any.
-from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
+from tqdm import tqdm
 
 # Seconds between two redraws of the bar, and between two plain lines
 # when standard error is not a terminal (a log file or a CI job).

@@ -9,7 +9,6 @@ delivered or failed, and writes failures to the dead-letter file.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -85,15 +84,14 @@ class Tracker:
         With ``dry_run`` each record is encoded at once and never
         queued, and counts as delivered when it encodes and fits.
         """
-        # NOTE: Client has no public way to tell which record a call
-        # queued. Every call, including the inlined fast path of
-        # track(), appends to the worker's deque, so a deque subclass
-        # receives each record before the flush thread can take it.
+        # The command line is part of this package, so it may use the
+        # worker's intercept hook, which sees every record a call queues.
         worker = client._worker
         if dry_run:
-            worker._queue = _CheckingQueue(self._check)
+            checker = DryRunCheck()
+            worker.set_intercept(lambda record: self._check(checker, record))
         else:
-            worker._queue = _CapturingQueue(self._register)
+            worker.set_intercept(self._register)
 
     def call(self, entry: Entry, operation: Callable[[], bool]) -> bool:
         """Run one client call for ``entry``; return what it returned."""
@@ -196,25 +194,29 @@ class Tracker:
             self._write_failure(entry, reason, message, message)
         return len(unsettled)
 
-    def _register(self, record: Record) -> None:
+    def _register(self, record: Record) -> bool:
+        """Note which input record ``record`` came from; queue it."""
         entry = self._current
         if entry is None:
-            return
+            return True
         with self._lock:
             self._queued[id(record)] = (record, entry)
             entry.outstanding += 1
             entry.queued = True
+        return True
 
-    def _check(self, checker: DryRunCheck, record: Record) -> None:
+    def _check(self, checker: DryRunCheck, record: Record) -> bool:
+        """Encode ``record`` as the flush thread would; never queue it."""
         entry = self._current
         problem = checker.check(record)
         if entry is None:
-            return
+            return False
         if problem is None:
             entry.queued = True
         else:
             detail = problem.detail or str(problem)
             self.fail(entry, str(problem), detail, problem.describe())
+        return False
 
     def _write_failure(
         self, entry: Entry, reason: str, detail: str, line: str
@@ -236,30 +238,6 @@ class Tracker:
                 "more failures are counted in the summary and written to "
                 "the dead-letter file only"
             )
-
-
-class _CapturingQueue(deque[Record]):
-    """The client's queue, reporting each record before it is added."""
-
-    def __init__(self, on_append: Callable[[Record], None]) -> None:
-        super().__init__()
-        self._on_append = on_append
-
-    def append(self, record: Record) -> None:
-        self._on_append(record)
-        super().append(record)
-
-
-class _CheckingQueue(deque[Record]):
-    """A queue for dry runs: it checks each record and keeps none."""
-
-    def __init__(self, check: Callable[[DryRunCheck, Record], None]) -> None:
-        super().__init__()
-        self._check = check
-        self._checker = DryRunCheck()
-
-    def append(self, record: Record) -> None:
-        self._check(self._checker, record)
 
 
 class DryRunCheck:
