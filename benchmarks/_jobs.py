@@ -156,7 +156,12 @@ def parse_output(stdout: str) -> dict[str, Any]:
         elif "mark" in record:
             outcome["marks"][record["mark"]] = record
         elif "info" in record:
-            outcome["info"] = record["info"]
+            info = outcome.setdefault("info", {})
+            changed = info.get("switch_interval_changed", False)
+            info.update(record["info"])
+            info["switch_interval_changed"] = changed or info.get(
+                "switch_interval_changed", False
+            )
         elif "result" in record:
             outcome["result"] = record["result"]
     return outcome

@@ -255,6 +255,15 @@ def main() -> None:
         }
     )
     SCENARIOS[args.scenario](adapter, args)
+    # Checked again after the run: a library may change it on first use.
+    emit(
+        {
+            "info": {
+                "switch_interval_changed": sys.getswitchinterval()
+                != switch_interval
+            }
+        }
+    )
     if args.scenario != "shutdown" or args.step != "exit":
         # Skip atexit hooks: this run's figure is already written, and a
         # library's exit handler could wait on a held request.

@@ -56,6 +56,17 @@ from _sinkhttp import HttpConnection, Request, Response
 # the memory of the duplicate map to 16 MB.
 MAX_TRACKED_SEQ = 16_000_000
 
+# A key that every event of a batch body has exactly once, when the
+# application's properties do not use it: the benchmark's never do. Counting
+# it takes 0.2 ms for a 480 KB body where orjson.loads takes 3.7 ms, which
+# would delay the next response on the connection. With check=1 the sink
+# parses every body instead.
+COUNT_MARKERS = {
+    "/v1/batch": b'"messageId"',
+    "/batch/": b'"uuid"',
+    "/api/v2/batch": b'"identifiers"',
+}
+
 _RETRY_BODY = (
     b'{"code":"unavailable","message":"the sink responds 503 in this mode"}'
 )
@@ -166,11 +177,16 @@ class Sink:
         path = urlsplit(request.target).path
         key = _path_family(path)
         counters.paths[key] = counters.paths.get(key, 0) + 1
-        events = self.parse_events(path, request.body)
-        counters.events += len(events)
-        if self.check:
-            self.check_order(events)
-        return len(events)
+        marker = COUNT_MARKERS.get(path)
+        if marker is not None and not self.check:
+            count = request.body.count(marker)
+        else:
+            events = self.parse_events(path, request.body)
+            count = len(events)
+            if self.check:
+                self.check_order(events)
+        counters.events += count
+        return count
 
     def parse_events(self, path: str, body: bytes) -> list[Any]:
         """Return the event objects carried by one request body."""

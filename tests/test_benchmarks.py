@@ -23,6 +23,23 @@ HARNESS = ROOT / "benchmarks" / "run.py"
 # Always installed with the test extra; the peers only with
 # benchmarks/requirements.txt.
 ALWAYS = ("cio_pipeline", "cio_pipeline-pure", "customerio", "floor")
+PEER_MODULES = {
+    "segment": "segment.analytics",
+    "posthog": "posthog",
+    "cdp": "customerio.analytics",
+}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+LIBRARIES = ALWAYS + tuple(
+    peer for peer, module in PEER_MODULES.items() if _installed(module)
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +64,7 @@ def _runs(raw: dict[str, Any], scenario: str, library: str) -> list[Any]:
     return raw["results"][scenario][library]
 
 
-@pytest.mark.parametrize("library", ALWAYS)
+@pytest.mark.parametrize("library", LIBRARIES)
 def test_quick_run_delivers_every_event(
     quick_run: dict[str, Any], library: str
 ) -> None:
@@ -58,7 +75,7 @@ def test_quick_run_delivers_every_event(
     assert run["e2e_seconds"] > 0
 
 
-@pytest.mark.parametrize("library", ALWAYS)
+@pytest.mark.parametrize("library", LIBRARIES)
 def test_quick_run_times_each_call(
     quick_run: dict[str, Any], library: str
 ) -> None:
@@ -68,7 +85,7 @@ def test_quick_run_times_each_call(
     assert run["median_ns"] <= run["p99_ns"] <= run["p999_ns"]
 
 
-@pytest.mark.parametrize("library", ALWAYS)
+@pytest.mark.parametrize("library", LIBRARIES)
 def test_quick_run_keeps_order_at_latency(
     quick_run: dict[str, Any], library: str
 ) -> None:
@@ -100,7 +117,7 @@ def test_quick_run_times_flush_budget(quick_run: dict[str, Any]) -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("segment") is None,
+    "segment" not in LIBRARIES,
     reason="segment-analytics-python is not installed",
 )
 def test_quick_run_reports_hang(quick_run: dict[str, Any]) -> None:
