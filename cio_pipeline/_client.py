@@ -38,6 +38,7 @@ from ._validation import (
     check_attributes,
     check_data,
     check_identifier,
+    check_secret,
     check_text,
     check_timestamp,
 )
@@ -127,8 +128,8 @@ class Client(OperationsMixin):
         log_payloads: bool = False,
     ) -> None:
         self._config = Config(
-            site_id=check_text(site_id, "site_id", 1000),
-            api_key=check_text(api_key, "api_key", 1000),
+            site_id=check_secret(site_id, "site_id"),
+            api_key=check_secret(api_key, "api_key"),
             url=base_url(region, url),
             flush_interval=flush_interval,
             max_queue_size=max_queue_size,

@@ -13,6 +13,8 @@ Both encoders give the same JSON for the types documented here:
   ``tuple``: a list (sets sorted when their items can be sorted).
 - ``bytes``: decoded as UTF-8; bytes that are not UTF-8 fail the record.
 - dataclass instances: an object of their fields.
+- dict keys: ``int``, ``float``, ``bool`` and None keys become text as
+  in the json module; keys of other types fail the record.
 - anything else: ``json_default(value)`` when the client has one, else
   the record fails with the reason ``unencodable``.
 """
@@ -90,6 +92,13 @@ class Encoder:
             allow_nan=False,
             default=self.default,
         )
+        # For values holding NaN, also in what default() returns.
+        self._stdlib_without_nan = json.JSONEncoder(
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+            default=lambda value: _without_nan(self.default(value)),
+        )
 
     def dumps(self, value: Any) -> bytes:
         """Encode ``value``; raise TypeError or ValueError if it cannot."""
@@ -98,12 +107,13 @@ class Encoder:
                 return orjson.dumps(
                     value,
                     default=self.default,
-                    option=orjson.OPT_NON_STR_KEYS
-                    | orjson.OPT_PASSTHROUGH_DATETIME
+                    option=orjson.OPT_PASSTHROUGH_DATETIME
                     | orjson.OPT_PASSTHROUGH_DATACLASS,
                 )
             except orjson.JSONEncodeError:
-                # Integers over 64 bits, for one: the json module can.
+                # The json module encodes what orjson rejects: integers
+                # over 64 bits, and keys that are not str, the same way
+                # with or without orjson.
                 pass
         return self._dumps_stdlib(value)
 
@@ -113,7 +123,7 @@ class Encoder:
         except ValueError as error:
             if "float" not in str(error):
                 raise
-            text = self._stdlib.encode(_without_nan(value))
+            text = self._stdlib_without_nan.encode(_without_nan(value))
         return text.encode("utf-8")
 
     def default(self, value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import weakref
 
@@ -23,6 +24,7 @@ def register(worker: Worker) -> None:
     """Include ``worker`` in the exit flush and the fork reset."""
     with _workers_lock:
         _workers.add(worker)
+    _follow_multiprocessing()
 
 
 def _live_workers() -> list[Worker]:
@@ -39,7 +41,7 @@ def flush_at_exit() -> None:
     workers = [
         worker
         for worker in _live_workers()
-        if worker.config.atexit and not worker.closed
+        if worker.config.atexit and not worker.shut_down
     ]
     if not workers:
         return
@@ -65,6 +67,36 @@ def _after_fork_in_child() -> None:
     _workers_lock = threading.Lock()
     for worker in list(_workers):
         worker.after_fork_in_child()
+    _follow_multiprocessing()
+
+
+class _MultiprocessingHook:
+    """The key under which multiprocessing calls back after a fork."""
+
+    registered = False
+
+
+_hook = _MultiprocessingHook()
+
+
+def _follow_multiprocessing() -> None:
+    """Flush when a multiprocessing child ends, as the exit hook would.
+
+    multiprocessing ends its children with os._exit(), which skips
+    atexit handlers, but first runs the finalizers it keeps. It clears
+    them in a new child after os.register_at_fork handlers ran, so the
+    finalizer is added from its own after-fork callback instead.
+    """
+    util = sys.modules.get("multiprocessing.util")
+    if util is None or _hook.registered:
+        return
+    _hook.registered = True
+    util.register_after_fork(_hook, _add_exit_finalizer)
+
+
+def _add_exit_finalizer(hook: _MultiprocessingHook) -> None:
+    util = sys.modules["multiprocessing.util"]
+    util.Finalize(None, flush_at_exit, exitpriority=100)
 
 
 atexit.register(flush_at_exit)

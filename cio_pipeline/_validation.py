@@ -19,10 +19,15 @@ MAX_EVENT_NAME_BYTES = 100
 MAX_ATTRIBUTE_NAME_BYTES = 150
 MAX_ATTRIBUTES = 300
 MAX_SEGMENT_IDS = 1000
+# Site ids and API keys are short; this bounds them generously.
+MAX_CREDENTIAL_LENGTH = 1000
 
 # A timestamp at or past this value is in milliseconds, not seconds: as
 # seconds it would be in the year 5138.
 MIN_MILLISECONDS = 100_000_000_000
+
+# The smallest int whose decimal text is over the id limit.
+_MAX_INT_ID = 10**MAX_ID_BYTES
 
 PLATFORMS = ("ios", "android")
 ID_TYPES = ("id", "email", "cio_id")
@@ -47,6 +52,11 @@ def check_identifier(value: object, argument: str) -> str | int:
         if value < 0:
             raise ValidationError(
                 f"{argument} must not be negative, got {value}"
+            )
+        if value >= _MAX_INT_ID:
+            raise ValidationError(
+                f"{argument} has more than {MAX_ID_BYTES} digits and the "
+                f"Track API allows ids of at most {MAX_ID_BYTES} bytes"
             )
         return value
     if value is None:
@@ -78,6 +88,22 @@ def check_text(value: object, argument: str, max_bytes: int) -> str:
     if not value or value.isspace():
         raise ValidationError(f"{argument} must not be blank, got {value!r}")
     check_length(value, argument, max_bytes)
+    return value
+
+
+def check_secret(value: object, argument: str) -> str:
+    """Return ``value`` if it is a usable credential; never echo it."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{argument} must be a str, got {type(value).__name__}"
+        )
+    if not value or value.isspace():
+        raise ValidationError(f"{argument} must not be blank")
+    if len(value) > MAX_CREDENTIAL_LENGTH:
+        raise ValidationError(
+            f"{argument} is {len(value)} characters long, more than any "
+            f"Track API credential: check that the right value is passed"
+        )
     return value
 
 

@@ -76,6 +76,7 @@ class Worker:
         self._max_queue_size = config.max_queue_size
         self._logs = LogLimiter()
         self._closed = False
+        self._shut_down = False
         self._exit_deadline: float | None = None
         self._reset()
 
@@ -436,7 +437,7 @@ class Worker:
                 return waiter.result()
             self._wake.set()
             with self._lock:
-                while waiter.remaining > 0:
+                while waiter.remaining > 0 and not self._abort.is_set():
                     left = None
                     if deadline is not None:
                         left = deadline - monotonic()
@@ -449,19 +450,31 @@ class Worker:
         return waiter.result()
 
     def shutdown(self, timeout: float | None) -> FlushResult:
-        """Stop taking records, flush within ``timeout``, stop the thread."""
+        """Stop taking records, flush within ``timeout``, stop the thread.
+
+        Records still unsettled when it returns stay pending for good:
+        later flushes report them at once instead of waiting.
+        """
         deadline = None if timeout is None else monotonic() + timeout
         self._closed = True
+        self._shut_down = True
         self._fast = False
+        if self._drainer == threading.get_ident():
+            # Called from a callback: the running drain sends the rest
+            # and the thread then ends.
+            self._stop_requested = True
+            return self.flush(0)
         result = self.flush(timeout)
         self._stop_requested = True
         self._abort.set()
         self._wake.set()
+        with self._lock:
+            # Flushes waiting in other threads stop waiting now.
+            self._settled_changed.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             left = 0.0 if deadline is None else deadline - monotonic()
-            # An answer may be on its way; wait a moment for it.
-            thread.join(max(left, 0.05))
+            thread.join(max(left, 0.0))
         if result.pending:
             logger.warning(
                 "shutdown timed out with %d records undelivered",
@@ -485,9 +498,9 @@ class Worker:
         self._wake.set()
 
     @property
-    def closed(self) -> bool:
-        """True once shutdown() was called or the client was collected."""
-        return self._closed
+    def shut_down(self) -> bool:
+        """True once shutdown() was called."""
+        return self._shut_down
 
     def stats(self) -> Stats:
         """Return a snapshot of the counters."""

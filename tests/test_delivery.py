@@ -552,3 +552,56 @@ def test_intercept_sees_each_queued_record(
         "event",
         "identify",
     ]
+
+
+def test_calls_after_timed_out_shutdown_return_at_once(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    adapter.handler = lambda request: answer(503)
+    client = make_client(max_retry_time=60, max_retries=100)
+    for _ in range(10):
+        client.track("user-1", "x")
+    assert client.shutdown(timeout=0.3).pending == 10
+    started = time.monotonic()
+    assert client.shutdown().pending == 10
+    assert client.flush().pending == 10
+    assert time.monotonic() - started < 1
+
+
+def test_shutdown_in_other_thread_ends_unbounded_flush(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    adapter.handler = lambda request: answer(503)
+    client = make_client(max_retry_time=60, max_retries=100)
+    for _ in range(10):
+        client.track("user-1", "x")
+    results = []
+    flusher = threading.Thread(target=lambda: results.append(client.flush()))
+    flusher.start()
+    time.sleep(0.1)
+    client.shutdown(timeout=0.3)
+    flusher.join(5)
+    assert not flusher.is_alive()
+    assert results[0].pending == 10
+
+
+def test_shutdown_from_callback_delivers_the_rest(
+    make_client: Callable[..., Client],
+    adapter: InMemoryAdapter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    holder: list[Client] = []
+
+    def stop_on_first(records: list[Record]) -> None:
+        holder[0].shutdown(timeout=5)
+
+    client = make_client(on_success=stop_on_first, max_batch_bytes=2000)
+    holder.append(client)
+    for number in range(100):
+        client.track("user-1", "x", {"n": number})
+    deadline = time.monotonic() + 5
+    while client.stats().pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert client.stats().delivered == 100
+    assert not client.track("user-1", "late")
+    assert "timed out" not in caplog.text

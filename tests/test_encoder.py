@@ -107,3 +107,29 @@ def test_encoder_uses_json_default() -> None:
 def test_datetime_seconds_floors_fractions() -> None:
     moment = datetime(2024, 1, 2, 3, 4, 5, 999_999, tzinfo=UTC)
     assert datetime_seconds(moment) == 1704164645
+
+
+@dataclasses.dataclass
+class Measurement:
+    value: float
+
+
+def test_nan_inside_converted_values_becomes_null() -> None:
+    for use_orjson in (True, False):
+        encoder = Encoder(use_orjson=use_orjson)
+        # The big integer sends orjson's output through the json module.
+        value = {"m": Measurement(float("nan")), "big": 2**70}
+        decoded = json.loads(encoder.dumps(value))
+        assert decoded == {"m": {"value": None}, "big": 2**70}
+
+
+def test_non_string_keys_agree(encoder: Encoder) -> None:
+    encoded = encoder.dumps({1: "a", 2.5: "b", False: "c", None: "d"})
+    assert json.loads(encoded) == {
+        "1": "a",
+        "2.5": "b",
+        "false": "c",
+        "null": "d",
+    }
+    with pytest.raises(TypeError):
+        encoder.dumps({datetime(2024, 1, 1, tzinfo=UTC): 1})

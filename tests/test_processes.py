@@ -320,3 +320,78 @@ def test_collected_client_stops_its_thread(server: LocalTrackAPI) -> None:
     gc.collect()
     assert wait_for_no_flush_threads(5) == []
     assert len(server.events("u1")) == 1
+
+
+def test_collected_client_delivers_at_exit(server: LocalTrackAPI) -> None:
+    completed, _ = run_script(
+        server,
+        f"""
+        from cio_pipeline import Client
+
+        def main():
+            client = Client({SITE_ID!r}, {API_KEY!r}, url=URL,
+                            flush_interval=60)
+            for number in range(50):
+                client.track("u1", "from_collected", {{"n": number}})
+
+        main()
+        """,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert len(server.events("u1")) == 50
+
+
+def test_exit_budget_is_shared_by_many_clients(
+    server: LocalTrackAPI,
+) -> None:
+    server.faults.hang()
+    completed, elapsed = run_script(
+        server,
+        f"""
+        from cio_pipeline import Client
+        clients = [
+            Client({SITE_ID!r}, {API_KEY!r}, url=URL, shutdown_timeout=1.0,
+                   flush_interval=0.01, request_timeout=30)
+            for _ in range(100)
+        ]
+        for client in clients:
+            client.track("u1", "x")
+        time.sleep(0.2)
+        """,
+    )
+    server.faults.clear()
+    assert completed.returncode == 0, completed.stderr
+    assert elapsed < 6
+    assert "100 records were not delivered before exit" in completed.stderr
+
+
+def test_multiprocessing_children_deliver_at_their_end(
+    server: LocalTrackAPI,
+) -> None:
+    completed, _ = run_script(
+        server,
+        CLIENT,
+        """
+        import multiprocessing
+
+        def child():
+            for number in range(30):
+                client.track("process", "from_process", {"n": number})
+
+        def task(number):
+            client.track("pool", "from_pool", {"n": number})
+            return number
+
+        context = multiprocessing.get_context("fork")
+        process = context.Process(target=child)
+        process.start()
+        process.join(20)
+        pool = context.Pool(2)
+        print(sum(pool.map(task, range(40))))
+        pool.close()
+        pool.join()
+        """,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert len(server.events("process")) == 30
+    assert len(server.events("pool")) == 40

@@ -175,3 +175,18 @@ def test_client_rejects_blank_credentials() -> None:
         Client("", "key")
     with pytest.raises(ValidationError, match="api_key must be a str"):
         Client("site", None)  # type: ignore[arg-type]
+
+
+def test_credentials_never_echoed_in_errors() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Client("site", b"secret-key-bytes")  # type: ignore[arg-type]
+    assert "secret-key-bytes" not in str(raised.value)
+    with pytest.raises(ValidationError) as raised:
+        Client("site", "secret-key-long" * 100)
+    assert "secret-key-long" not in str(raised.value)
+
+
+def test_int_id_over_limit_is_rejected(client: Client) -> None:
+    assert client.identify(10**149)
+    with pytest.raises(ValidationError, match="at most 150 bytes"):
+        client.identify(10**150)
