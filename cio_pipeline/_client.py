@@ -315,7 +315,7 @@ class Client(OperationsMixin):
         Sends ``GET /api/v1/accounts/region`` on the calling thread.
 
         Returns:
-            The answer, with the workspace's ``region`` and ``url``.
+            The response body, with the workspace's ``region`` and ``url``.
 
         Raises:
             CredentialsError: The Track API rejected the credentials.

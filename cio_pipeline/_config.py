@@ -21,7 +21,7 @@ DEFAULT_MAX_RETRIES = 6
 DEFAULT_MAX_RETRY_TIME = 30.0
 DEFAULT_SHUTDOWN_TIMEOUT = 3.0
 DEFAULT_BLOCK_TIMEOUT = 1.0
-# Customer.io asks Track API clients to stay under 100 requests a second.
+# Customer.io's fair-use limit for the Track API: 100 requests a second.
 DEFAULT_RATE_LIMIT = 100.0
 ON_FULL_POLICIES = ("drop_newest", "drop_oldest", "block")
 

@@ -1,4 +1,4 @@
-"""Send one request with retries, and read what the Track API answered."""
+"""Send one request with retries, and classify the Track API response."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from ._transport import Response, TransientError, Transport
 
 logger = logging.getLogger(__name__)
 
-# Longest server message kept in a failure reason.
+# Maximum length of the server message kept in a failure reason.
 MAX_DETAIL = 300
 
 
 class Partial(NamedTuple):
-    """A 207 answer: the listed operations failed, the rest were accepted."""
+    """A 207 response: the listed operations failed, the rest succeeded."""
 
     failures: dict[int, Reason]
 
@@ -35,7 +35,7 @@ class Failed(NamedTuple):
 
 
 class TooLarge(NamedTuple):
-    """The server answered 413: the request must be split."""
+    """The server responded 413: the request must be split."""
 
 
 class Aborted(NamedTuple):

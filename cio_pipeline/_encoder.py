@@ -6,7 +6,7 @@ Both encoders give the same JSON for the types documented here:
   an aware one is converted.
 - ``date``: Unix seconds at midnight UTC of that day.
 - ``time``: ISO 8601 text such as ``"13:45:00"``.
-- ``Decimal``: a number when a float holds it exactly, else its text,
+- ``Decimal``: a number when a float represents it exactly, else its text,
   so no digits are lost; NaN and infinities become ``null``.
 - ``float`` NaN and infinities: ``null``.
 - ``UUID``: its text. ``Enum``: its value. ``set``, ``frozenset`` and

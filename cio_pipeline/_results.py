@@ -11,7 +11,7 @@ import attrs
 class Reason(str):
     """A short failure or drop reason such as ``"rejected"``.
 
-    It compares equal to its code; ``detail`` holds the longer text,
+    It compares equal to its code; ``detail`` contains the longer text,
     such as the server's message, or is empty.
     """
 
@@ -57,8 +57,8 @@ class Stats:
     that a call did not accept are counted only in ``dropped``, under
     ``"queue_full"``, ``"block_timeout"``, ``"shutdown"`` or
     ``"disabled"``. ``retried`` counts records sent again,
-    ``batches_sent`` and ``bytes_sent`` every request that got an
-    answer.
+    ``batches_sent`` and ``bytes_sent`` every request that got a
+    response.
     """
 
     enqueued: int

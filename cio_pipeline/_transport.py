@@ -1,4 +1,4 @@
-"""HTTP to the Track API: the one place that knows about ``requests``."""
+"""HTTP to the Track API: the one module that uses ``requests``."""
 
 from __future__ import annotations
 
@@ -43,9 +43,9 @@ class TransientError(Exception):
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Return the wait a ``Retry-After`` header asks for, in seconds.
+    """Return the wait a ``Retry-After`` header requests, in seconds.
 
-    The header holds either seconds or an HTTP date; anything else,
+    The header contains either seconds or an HTTP date; anything else,
     and a date in the past, gives None or 0.
     """
     if not value:

@@ -284,9 +284,9 @@ class Worker:
         """Show each accepted record to ``intercept`` before queueing it.
 
         ``intercept`` runs on the caller's thread once the record has
-        room in the queue; a False return keeps the record out of the
-        queue and out of the counters. Calls take the slower path while
-        it is set. The command line uses it to follow each record.
+        room in the queue. When it returns False, the record stays out
+        of the queue and out of the counters. Calls take the slower path
+        while it is set. The command line uses it to follow each record.
         """
         self._intercept = intercept
         self._fast = False
@@ -305,7 +305,7 @@ class Worker:
                 if self._stop_requested and not self._queue:
                     break
         finally:
-            # A later call sees this and starts a new thread.
+            # The next call notices this and starts a new thread.
             self._fast = False
             logger.debug("flush thread %s stopped", THREAD_NAME)
 
