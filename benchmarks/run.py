@@ -1,6 +1,6 @@
 """Benchmark cio_pipeline against peer libraries on one machine, one run.
 
-Usage: ``python benchmarks/run.py`` (about 9 minutes on 2 cores), or
+Usage: ``python benchmarks/run.py`` (about 6 minutes on 2 cores), or
 ``--quick`` for a reduced run of every measurement in about 20 seconds.
 
 Every library runs in its own fresh interpreter pinned to core 0, against a
