@@ -292,8 +292,10 @@ class Client(OperationsMixin):
                 record is settled, which the retry limits bound.
 
         Returns:
-            The counts of those records delivered, failed, dropped and
-            still pending when the call returned.
+            Counts for the records that were queued or in flight at the
+            call: delivered, failed, dropped and still pending when it
+            returned. Records settled before the call are in
+            ``stats()`` only.
         """
         return self._worker.flush(timeout)
 
