@@ -400,6 +400,20 @@ class Worker:
                 waiter.dropped += count
         self._settled_changed.notify_all()
 
+    def report_unsent(self, unsent: Sequence[records.Record]) -> None:
+        """Tell ``on_error`` of records that shutdown() left pending.
+
+        They stay pending in the counters: they were neither delivered
+        nor rejected, only not sent in time.
+        """
+        reason = Reason(
+            "shutdown_timeout",
+            "shutdown() or the exit flush ran out of time before the "
+            "record was delivered",
+        )
+        for record in unsent:
+            self.report_failure(record, reason)
+
     def report_failure(self, record: records.Record, reason: Reason) -> None:
         """Pass one failed or dropped record to ``on_error``."""
         if self._on_error is not None:
@@ -475,12 +489,25 @@ class Worker:
         if thread is not None and thread is not threading.current_thread():
             left = 0.0 if deadline is None else deadline - monotonic()
             thread.join(max(left, 0.0))
+        self._report_queue_left()
         if result.pending:
             logger.warning(
                 "shutdown timed out with %d records undelivered",
                 result.pending,
             )
         return result
+
+    def _report_queue_left(self) -> None:
+        """Take the records shutdown() left in the queue and report them.
+
+        Taking them under the lock keeps a thread that is still finishing
+        a request from sending them after they were reported.
+        """
+        with self._lock:
+            left = list(self._queue)
+            self._queue.clear()
+            self._popped += len(left)
+        self.report_unsent(left)
 
     def at_exit(self, deadline: float) -> FlushResult:
         """Flush at interpreter exit; later calls send on their own thread."""

@@ -101,7 +101,7 @@ class DeliveryLoop:
             if not taken:
                 break
             batch = self._pack(taken, first, batch, deadline)
-        if batch and not self._aborted:
+        if batch:
             self._send_batch(batch, deadline)
 
     def _pack(
@@ -116,15 +116,17 @@ class DeliveryLoop:
         build_event = self._builder.event
         group = _Group()
         for offset, record in enumerate(taken):
+            if self._aborted:
+                self._worker.report_unsent(taken[offset:])
+                break
             index = first + offset
             if type(record) in _V1_TYPES:
                 batch = self._add_group(batch, group, deadline)
                 group = _Group()
-                if batch and not self._aborted:
+                if batch:
                     self._send_batch(batch, deadline)
                     batch = Batch(self._max_batch_bytes)
-                if not self._aborted:
-                    self._send_v1(record, index, now, deadline)
+                self._send_v1(record, index, now, deadline)
                 continue
             try:
                 if type(record) is records.Event:
@@ -141,8 +143,6 @@ class DeliveryLoop:
                 batch = self._add_group(batch, group, deadline)
                 group = _Group()
                 self._yield_to_callers()
-            if self._aborted:
-                break
         return self._add_group(batch, group, deadline)
 
     def _yield_to_callers(self) -> None:
@@ -156,7 +156,10 @@ class DeliveryLoop:
         self, batch: Batch, group: _Group, deadline: float | None
     ) -> Batch:
         """Encode ``group`` and add it to ``batch``, sending when full."""
-        if not group.records or self._aborted:
+        if self._aborted:
+            self._worker.report_unsent(group.records)
+            return batch
+        if not group.records:
             return batch
         try:
             encoded = self._encoder.dumps(group.operations)
@@ -225,6 +228,9 @@ class DeliveryLoop:
             )
 
     def _send_batch(self, batch: Batch, deadline: float | None) -> None:
+        if self._aborted:
+            self._worker.report_unsent(batch.records)
+            return
         outcome = self._send(
             "POST", "/api/v2/batch", batch.body(), len(batch), deadline
         )
@@ -237,8 +243,7 @@ class DeliveryLoop:
                 )
                 return
             for half in batch.halves(self._encoder.dumps):
-                if not self._aborted:
-                    self._send_batch(half, deadline)
+                self._send_batch(half, deadline)
             return
         self._apply(batch.indices, batch.records, outcome)
 
@@ -249,6 +254,9 @@ class DeliveryLoop:
         now: float,
         deadline: float | None,
     ) -> None:
+        if self._aborted:
+            self._worker.report_unsent([record])
+            return
         try:
             request = self._builder.v1(record, now)
             body = self._encoder.dumps(request.body)
@@ -277,6 +285,7 @@ class DeliveryLoop:
         elif isinstance(outcome, Aborted):
             # Left unsettled: shutdown() counts these records as pending.
             self._aborted = True
+            self._worker.report_unsent(batch)
 
     def _apply_partial(
         self,

@@ -607,3 +607,34 @@ def test_shutdown_from_callback_delivers_the_rest(
     assert client.stats().delivered == 100
     assert not client.track("user-1", "late")
     assert "timed out" not in caplog.text
+
+
+def test_shutdown_reports_unsent_records(
+    make_client: Callable[..., Client], adapter: InMemoryAdapter
+) -> None:
+    release = threading.Event()
+
+    def first_hangs(request: SentRequest) -> Any:
+        release.wait(0.6)
+        return answer(503)
+
+    adapter.handler = first_hangs
+    failures, on_error = collect_failures()
+    client = make_client(
+        on_error=on_error, max_batch_bytes=3000, max_retry_time=60
+    )
+    for number in range(100):
+        client.track("user-1", "x", {"n": number})
+    result = client.shutdown(timeout=0.3)
+    assert result.pending == 100
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(failures) < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    reasons = [reason for _, reason in failures]
+    assert reasons == ["shutdown_timeout"] * 100
+    names = sorted(record.data["n"] for record, _ in failures)  # type: ignore[union-attr]
+    assert names == list(range(100))
+    stats = client.stats()
+    assert stats.pending == 100
+    assert stats.failed == 0

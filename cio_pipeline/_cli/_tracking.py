@@ -144,7 +144,11 @@ class Tracker:
 
         Records a call did not queue (it returned False) were never
         registered, so their reports are ignored: the caller retries.
+        Records that shutdown() left unsent stay tracked, so that
+        ``fail_unsettled`` writes them with the run's own reason.
         """
+        if reason == "shutdown_timeout":
+            return
         with self._lock:
             item = self._queued.pop(id(record), None)
             if item is None:
