@@ -400,17 +400,20 @@ class Worker:
                 waiter.dropped += count
         self._settled_changed.notify_all()
 
-    def report_unsent(self, unsent: Sequence[records.Record]) -> None:
+    def report_unsent(
+        self,
+        unsent: Sequence[records.Record],
+        detail: str = (
+            "shutdown() or the exit flush ran out of time before the "
+            "record was delivered"
+        ),
+    ) -> None:
         """Tell ``on_error`` of records that shutdown() left pending.
 
         They stay pending in the counters: they were neither delivered
         nor rejected, only not sent in time.
         """
-        reason = Reason(
-            "shutdown_timeout",
-            "shutdown() or the exit flush ran out of time before the "
-            "record was delivered",
-        )
+        reason = Reason("shutdown_timeout", detail)
         for record in unsent:
             self.report_failure(record, reason)
 
@@ -512,6 +515,12 @@ class Worker:
     def at_exit(self, deadline: float) -> FlushResult:
         """Flush at interpreter exit; later calls send on their own thread."""
         result = self.shutdown(max(0.0, deadline - monotonic()))
+        # The interpreter ends before a request still out can return.
+        self.report_unsent(
+            self._delivery.claim_in_flight(),
+            "the exit flush ran out of time while the record's request "
+            "was out: it may have arrived",
+        )
         self._exit_deadline = deadline
         self._inline = True
         self._fast = False

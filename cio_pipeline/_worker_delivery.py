@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,12 @@ class DeliveryLoop:
         self._unauthorized_logged = False
         self._aborted = False
         self._last_queued = 0
+        # The request now out, and what else the loop holds meanwhile.
+        self._in_flight: list[records.Record] | None = None
+        self._waiting: list[records.Record] = []
+        self._rest: tuple[list[records.Record], int] = ([], 0)
+        self._claimed = False
+        self._claim_lock = threading.Lock()
         # The JSON list of a group has two brackets more than its items.
         self._max_group_bytes = self._max_operation_bytes + 2
 
@@ -117,10 +124,12 @@ class DeliveryLoop:
         group = _Group()
         for offset, record in enumerate(taken):
             if self._aborted:
-                self._worker.report_unsent(taken[offset:])
+                self._unsent(taken[offset:])
                 break
             index = first + offset
             if type(record) in _V1_TYPES:
+                # What the exit flush may claim while a request is out.
+                self._rest = (taken, offset + 1)
                 batch = self._add_group(batch, group, deadline)
                 group = _Group()
                 if batch:
@@ -140,10 +149,17 @@ class DeliveryLoop:
             group.indices.append(index)
             group.operations.append(operation)
             if len(group.records) == GROUP_SIZE:
+                self._rest = (taken, offset + 1)
                 batch = self._add_group(batch, group, deadline)
                 group = _Group()
                 self._yield_to_callers()
+        self._rest = (taken, len(taken))
         return self._add_group(batch, group, deadline)
+
+    def _unsent(self, unsent: list[records.Record]) -> None:
+        """Report records left unsent, unless the exit flush has."""
+        if not self._claimed:
+            self._worker.report_unsent(unsent)
 
     def _yield_to_callers(self) -> None:
         """Let callers run if they are queueing records right now."""
@@ -157,7 +173,7 @@ class DeliveryLoop:
     ) -> Batch:
         """Encode ``group`` and add it to ``batch``, sending when full."""
         if self._aborted:
-            self._worker.report_unsent(group.records)
+            self._unsent(group.records)
             return batch
         if not group.records:
             return batch
@@ -169,7 +185,9 @@ class DeliveryLoop:
         if encoded is not None and len(encoded) <= self._max_group_bytes:
             fragment = encoded[1:-1]
             if not batch.fits(fragment):
+                self._waiting = group.records
                 self._send_batch(batch, deadline)
+                self._waiting = []
                 batch = Batch(self._max_batch_bytes)
             batch.add(group.records, group.indices, group.operations, fragment)
             return batch
@@ -198,7 +216,9 @@ class DeliveryLoop:
             self._fail(group.indices, group.records, reason)
             return batch
         if not batch.fits(fragment):
+            self._waiting = group.records
             self._send_batch(batch, deadline)
+            self._waiting = []
             batch = Batch(self._max_batch_bytes)
         batch.add(group.records, group.indices, group.operations, fragment)
         return batch
@@ -227,13 +247,57 @@ class DeliveryLoop:
                 Reason("internal_error", f"{type(error).__name__}: {error}")
             )
 
+    def _send_claimed(
+        self,
+        sending: list[records.Record],
+        method: str,
+        path: str,
+        body: bytes,
+        deadline: float | None,
+    ) -> Outcome | None:
+        """Send while ``sending`` can be claimed by the exit flush.
+
+        Returns None when the exit flush reported the records while the
+        request was out, so its outcome must not be reported again.
+        """
+        with self._claim_lock:
+            self._in_flight = sending
+        outcome = self._send(method, path, body, len(sending), deadline)
+        with self._claim_lock:
+            claimed = self._in_flight is None
+            self._in_flight = None
+        return None if claimed else outcome
+
+    def claim_in_flight(self) -> list[records.Record]:
+        """Take, for good, every record held while a request is out.
+
+        That is the request's records, the group waiting for the next
+        batch and the rest of the records taken from the queue. The
+        loop reports none of them afterwards.
+        """
+        with self._claim_lock:
+            if self._in_flight is None:
+                return []
+            taken, position = self._rest
+            held = self._in_flight + self._waiting + taken[position:]
+            self._in_flight = None
+            self._claimed = True
+            self._aborted = True
+        return held
+
     def _send_batch(self, batch: Batch, deadline: float | None) -> None:
         if self._aborted:
-            self._worker.report_unsent(batch.records)
+            self._unsent(batch.records)
             return
-        outcome = self._send(
-            "POST", "/api/v2/batch", batch.body(), len(batch), deadline
+        outcome = self._send_claimed(
+            batch.records,
+            "POST",
+            "/api/v2/batch",
+            batch.body(),
+            deadline,
         )
+        if outcome is None:
+            return
         if isinstance(outcome, TooLarge):
             if len(batch) == 1:
                 self._fail(
@@ -255,7 +319,7 @@ class DeliveryLoop:
         deadline: float | None,
     ) -> None:
         if self._aborted:
-            self._worker.report_unsent([record])
+            self._unsent([record])
             return
         try:
             request = self._builder.v1(record, now)
@@ -263,7 +327,11 @@ class DeliveryLoop:
         except Exception as error:  # noqa: BLE001 - json_default may raise
             self._fail([index], [record], _unencodable(error))
             return
-        outcome = self._send(request.method, request.path, body, 1, deadline)
+        outcome = self._send_claimed(
+            [record], request.method, request.path, body, deadline
+        )
+        if outcome is None:
+            return
         if isinstance(outcome, TooLarge):
             outcome = Failed(Reason("too_large", "HTTP 413"))
         if isinstance(outcome, Partial):
@@ -285,7 +353,7 @@ class DeliveryLoop:
         elif isinstance(outcome, Aborted):
             # Left unsettled: shutdown() counts these records as pending.
             self._aborted = True
-            self._worker.report_unsent(batch)
+            self._unsent(batch)
 
     def _apply_partial(
         self,

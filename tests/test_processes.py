@@ -395,3 +395,32 @@ def test_multiprocessing_children_deliver_at_their_end(
     assert completed.returncode == 0, completed.stderr
     assert len(server.events("process")) == 30
     assert len(server.events("pool")) == 40
+
+
+def test_exit_reports_every_undelivered_record(
+    server: LocalTrackAPI,
+) -> None:
+    server.faults.hang()
+    completed, elapsed = run_script(
+        server,
+        f"""
+        import atexit
+        from collections import Counter
+        reasons = Counter()
+        # Registered before the import, so it runs after the exit flush.
+        atexit.register(lambda: print(dict(reasons)))
+        from cio_pipeline import Client
+        client = Client({SITE_ID!r}, {API_KEY!r}, url=URL,
+                        shutdown_timeout=1.0, flush_interval=0.01,
+                        request_timeout=30, max_batch_bytes=5000,
+                        on_error=lambda record, reason: reasons.update(
+                            [str(reason)]))
+        for number in range(300):
+            client.track("u1", "x", {{"n": number}})
+        time.sleep(0.3)
+        """,
+    )
+    server.faults.clear()
+    assert completed.returncode == 0, completed.stderr
+    assert elapsed < 6
+    assert completed.stdout.strip() == "{'shutdown_timeout': 300}"
