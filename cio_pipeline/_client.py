@@ -262,11 +262,15 @@ class Client(OperationsMixin):
         return self.track(customer_id, name, data, timestamp=timestamp)
 
     def pageview(self, customer_id: str | int, page: str, **data: Any) -> bool:
-        """Record a page view; ``page`` is the URL or path."""
+        """Record a page view; ``page`` is the URL or path.
+
+        A ``timestamp`` keyword (datetime or Unix seconds) sets when it
+        happened instead of going into the data.
+        """
         return self._view(customer_id, page, data, "page", "page")
 
     def screen(self, customer_id: str | int, name: str, **data: Any) -> bool:
-        """Record a mobile screen view."""
+        """Record a mobile screen view; ``timestamp`` as for pageview."""
         return self._view(customer_id, name, data, "screen", "name")
 
     def _view(
@@ -279,7 +283,12 @@ class Client(OperationsMixin):
     ) -> bool:
         customer_id = check_identifier(customer_id, "customer_id")
         name = check_text(name, argument, MAX_EVENT_NAME_BYTES)
-        record = Event(customer_id, name, data, None, None, action, _now())
+        timestamp = data.pop("timestamp", None)
+        if timestamp is not None:
+            timestamp = check_timestamp(timestamp, "timestamp")
+        record = Event(
+            customer_id, name, data, None, timestamp, action, _now()
+        )
         return self._enqueue(record)
 
     # Lifecycle ----------------------------------------------------------

@@ -71,15 +71,15 @@ def base_url(region: str, url: str | None) -> str:
             )
         return REGION_URLS[region]
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            f"url must be an http:// or https:// URL such as "
-            f"'http://127.0.0.1:8123', got {parts.scheme}://{parts.hostname}"
-        )
     if parts.username is not None or parts.password is not None:
         raise ValidationError(
             "url must not contain credentials: pass site_id and api_key "
             "to the Client instead"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            f"url must be an http:// or https:// URL such as "
+            f"'http://127.0.0.1:8123', got {url!r}"
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         logger.warning(

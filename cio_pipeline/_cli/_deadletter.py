@@ -23,10 +23,16 @@ class DeadLetterWriter:
     are kept. ``write`` may be called from any thread.
     """
 
-    def __init__(self, path: Path | None) -> None:
-        """Write to ``path``; None counts failures but writes nothing."""
+    def __init__(self, path: Path | None, secret: str = "") -> None:
+        """Write to ``path``; None counts failures but writes nothing.
+
+        ``secret``, the API key, is masked in each line's ``detail``.
+        """
         self.path = path
         self.count = 0
+        # The first error writing the file; later lines are not written.
+        self.error: OSError | None = None
+        self._secret = secret
         self._stream: IO[str] | None = None
         self._lock = threading.Lock()
 
@@ -39,6 +45,8 @@ class DeadLetterWriter:
             detail: the message that explains the reason.
             source: where the record came from, as ``file:line``.
         """
+        if self._secret:
+            detail = detail.replace(self._secret, "***")
         entry = {
             "record": record,
             "error": error,
@@ -48,17 +56,24 @@ class DeadLetterWriter:
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         with self._lock:
             self.count += 1
-            if self.path is None:
+            if self.path is None or self.error is not None:
                 return
-            if self._stream is None:
-                self._stream = self.path.open("a", encoding="utf-8")
-            self._stream.write(line)
-            # Flushed line by line, so a killed run keeps what it wrote.
-            self._stream.flush()
+            try:
+                if self._stream is None:
+                    self._stream = self.path.open("a", encoding="utf-8")
+                self._stream.write(line)
+                # Flushed line by line, so a killed run keeps what it wrote.
+                self._stream.flush()
+            except OSError as problem:
+                # Counted all the same; the summary reports the error.
+                self.error = problem
 
     def close(self) -> None:
         """Flush and close the file if it was opened."""
         with self._lock:
             if self._stream is not None:
-                self._stream.close()
+                try:
+                    self._stream.close()
+                except OSError as problem:
+                    self.error = self.error or problem
                 self._stream = None

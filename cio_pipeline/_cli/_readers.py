@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -96,14 +97,21 @@ def _json_record(text: bytes | str, source: str) -> InputRecord:
     return _object_record(value, source)
 
 
+# A digit run that may not fit in 64 bits.
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
 def _loads(text: bytes | str) -> Any:
     """Parse one JSON value, with orjson when it is installed.
 
-    orjson rejects what the json module takes, such as integers over
-    64 bits and NaN, so the json module decides, and words the error,
-    whenever orjson fails.
+    orjson rejects NaN, which the json module takes, so the json module
+    decides, and words the error, whenever orjson fails. orjson 3.13
+    reads integers over 64 bits as floats, so text with a run of 19 or
+    more digits goes to the json module, which keeps them exact.
     """
-    if orjson is not None:
+    if orjson is not None and not _LONG_NUMBER.search(
+        text if isinstance(text, bytes) else text.encode()
+    ):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -148,10 +156,11 @@ def _json_kind(value: object) -> str:
 
 
 def _as_text(text: bytes | str) -> str:
-    # NOTE: bytes that are not UTF-8 become U+FFFD in the dead-letter
-    # file, because JSON cannot hold them.
+    # JSON text cannot hold bytes that are not UTF-8, so they are written
+    # as \xNN escapes. A resend then fails on them instead of sending
+    # replacement characters.
     if isinstance(text, bytes):
-        return text.decode("utf-8", "replace")
+        return text.decode("utf-8", "backslashreplace")
     return text
 
 

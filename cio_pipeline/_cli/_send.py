@@ -18,6 +18,7 @@ from cio_pipeline import (
     CredentialsError,
     RegionMismatchError,
     TrackAPIError,
+    ValidationError,
 )
 
 from ._credentials import UsageError, redact, resolve_credentials
@@ -27,6 +28,9 @@ from ._sender import BLOCK_TIMEOUT, RecordSender, finish, read_inputs
 from ._signals import StopSignal
 from ._summary import SendSummary
 from ._tracking import Tracker
+
+# Credentials for a dry run without any: it sends nothing.
+DRY_RUN_CREDENTIAL = "dry-run"
 
 # Maximum records in the client's queue. The reader waits for room
 # when it is full, so memory does not grow with the input.
@@ -55,7 +59,10 @@ def run_send(
             f"from the terminal; end with Ctrl-D\n"
         )
 
-    run = _SendRun(args, api_key, stderr, DeadLetterWriter(dead_letter_path))
+    dead_letters = DeadLetterWriter(
+        dead_letter_path, "" if api_key == DRY_RUN_CREDENTIAL else api_key
+    )
+    run = _SendRun(args, api_key, stderr, dead_letters)
     try:
         with StopSignal() as stop:
             summary = run.execute(site_id, paths, stop)
@@ -79,6 +86,9 @@ class _SendRun:
     ) -> None:
         self._args = args
         self._api_key = api_key
+        # The dry run's stand-in key is no secret: masking it would mask
+        # the same word in file names.
+        self._secret = "" if api_key == DRY_RUN_CREDENTIAL else api_key
         self._stderr = stderr
         self._dead_letters = dead_letters
         self._counters = Counters()
@@ -86,7 +96,7 @@ class _SendRun:
             self._counters, stderr, progress_mode(args, stderr), label="send"
         )
         self._tracker = Tracker(self._counters, dead_letters, self._report)
-        self._handler = _ProgressHandler(self._progress, api_key)
+        self._handler = _ProgressHandler(self._progress, self._secret)
         logging.getLogger("cio_pipeline").addHandler(self._handler)
 
     def execute(
@@ -94,7 +104,12 @@ class _SendRun:
     ) -> SendSummary | None:
         """Send every input; return the summary, or None if not started."""
         args = self._args
-        client = _make_client(args, site_id, self._api_key, self._tracker)
+        try:
+            client = _make_client(args, site_id, self._api_key, self._tracker)
+        except ValidationError as error:
+            self._progress.close()
+            self._report(f"error: {redact(str(error), self._secret)}")
+            return None
         problem = _check(args, client)
         if problem is not None:
             client.shutdown(0)
@@ -117,6 +132,8 @@ class _SendRun:
         self._progress.close()
 
         path = self._dead_letters.path
+        self._dead_letters.close()
+        write_error = self._dead_letters.error
         return SendSummary(
             read=self._counters.read,
             delivered=self._counters.delivered,
@@ -127,6 +144,9 @@ class _SendRun:
             stopped_by=stop.signum,
             stop_reason=sender.stop_reason,
             dry_run=args.dry_run,
+            dead_letter_error=None
+            if write_error is None
+            else str(write_error),
         )
 
     def close(self) -> None:
@@ -136,7 +156,7 @@ class _SendRun:
         logging.getLogger("cio_pipeline").removeHandler(self._handler)
 
     def _report(self, line: str) -> None:
-        self._progress.write(f"{PROGRAM}: {redact(line, self._api_key)}")
+        self._progress.write(f"{PROGRAM}: {redact(line, self._secret)}")
 
 
 def progress_mode(args: argparse.Namespace, stderr: IO[str]) -> str:
@@ -154,7 +174,7 @@ def _credentials(
     except UsageError:
         if args.dry_run:
             # A dry run sends nothing, so it needs no credentials.
-            return "dry-run", "dry-run"
+            return DRY_RUN_CREDENTIAL, DRY_RUN_CREDENTIAL
         raise
 
 
@@ -177,6 +197,10 @@ def _dead_letter_path(
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return Path(f"cio-pipeline-failed-{stamp}.jsonl")
     failed = Path(args.failed)
+    if failed.is_dir():
+        raise UsageError(
+            f"--failed {failed} is a directory: name a file in it instead"
+        )
     if not failed.parent.is_dir():
         raise UsageError(
             f"cannot write the dead-letter file {failed}: its directory "

@@ -28,6 +28,8 @@ class SendSummary:
     stopped_by: int | None = None
     stop_reason: str | None = None
     dry_run: bool = False
+    # Why the dead-letter file could not be written, if it could not.
+    dead_letter_error: str | None = None
 
     @property
     def failed_total(self) -> int:
@@ -44,7 +46,9 @@ class SendSummary:
         """0 if all were delivered, 1 if some failed, 128 + the signal."""
         if self.stopped_by is not None:
             return 128 + self.stopped_by
-        return 1 if self.failed_total or self.stop_reason else 0
+        if self.failed_total or self.stop_reason or self.dead_letter_error:
+            return 1
+        return 0
 
     def lines(self) -> list[str]:
         """Return the summary as lines of text."""
@@ -60,7 +64,13 @@ class SendSummary:
                 for reason, count in sorted(self.failed.items())
             )
             lines.append(f"failed by reason: {reasons}")
-        if self.failed and self.dead_letter_file is not None:
+        if self.dead_letter_error is not None:
+            lines.append(
+                f"error: writing the dead-letter file "
+                f"{self.dead_letter_file} failed ({self.dead_letter_error}):"
+                f" failed records after that were counted but not written"
+            )
+        elif self.failed and self.dead_letter_file is not None:
             lines.append(f"failed records written to {self.dead_letter_file}")
         if self.stopped_by is not None or self.stop_reason is not None:
             lines.append(self._stop_line())
