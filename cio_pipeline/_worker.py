@@ -30,6 +30,9 @@ THREAD_NAME = "cio_pipeline-flush"
 # The flush thread wakes up early once this many records are queued.
 WAKE_SIZE = 1000
 
+# Seconds of the exit budget kept for reporting unsent records, at most.
+EXIT_REPORT_MARGIN = 0.2
+
 
 class _FlushWaiter:
     """Counts the outcomes of the records a flush() waits for."""
@@ -514,7 +517,14 @@ class Worker:
 
     def at_exit(self, deadline: float) -> FlushResult:
         """Flush at interpreter exit; later calls send on their own thread."""
-        result = self.shutdown(max(0.0, deadline - monotonic()))
+        left = max(0.0, deadline - monotonic())
+        # Stop sending a little early, so that the flush thread can pass
+        # the records it still holds to on_error before the budget ends.
+        margin = min(EXIT_REPORT_MARGIN, left / 5)
+        result = self.shutdown(left - margin)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(margin)
         # The interpreter ends before a request still out can return.
         self.report_unsent(
             self._delivery.claim_in_flight(),

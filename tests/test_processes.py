@@ -424,3 +424,30 @@ def test_exit_reports_every_undelivered_record(
     assert completed.returncode == 0, completed.stderr
     assert elapsed < 6
     assert completed.stdout.strip() == "{'shutdown_timeout': 300}"
+
+
+def test_exit_reports_records_against_dead_api(
+    server: LocalTrackAPI,
+) -> None:
+    server.faults.fail(503)
+    completed, elapsed = run_script(
+        server,
+        f"""
+        import atexit
+        from collections import Counter
+        reasons = Counter()
+        # Registered before the import, so it runs after the exit flush.
+        atexit.register(lambda: print(dict(reasons)))
+        from cio_pipeline import Client
+        client = Client({SITE_ID!r}, {API_KEY!r}, url=URL,
+                        shutdown_timeout=1.0, max_batch_bytes=5000,
+                        on_error=lambda record, reason: reasons.update(
+                            [str(reason)]))
+        for number in range(1000):
+            client.track("u1", "x", {{"n": number}})
+        """,
+    )
+    server.faults.clear()
+    assert completed.returncode == 0, completed.stderr
+    assert elapsed < 5
+    assert completed.stdout.strip() == "{'shutdown_timeout': 1000}"
