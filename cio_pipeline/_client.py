@@ -221,7 +221,7 @@ class Client(OperationsMixin):
         if (
             type(name) is not str
             or not 0 < len(name) <= _SHORT_NAME
-            or (name.isspace())
+            or name.isspace()
         ):
             name = check_text(name, "name", MAX_EVENT_NAME_BYTES)
         if type(data) is dict:
