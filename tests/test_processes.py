@@ -451,3 +451,28 @@ def test_exit_reports_records_against_dead_api(
     assert completed.returncode == 0, completed.stderr
     assert elapsed < 5
     assert completed.stdout.strip() == "{'shutdown_timeout': 1000}"
+
+
+def test_sends_inline_when_no_thread_can_start(
+    server: LocalTrackAPI,
+) -> None:
+    # From Python 3.12 no thread starts at interpreter exit; this
+    # interpreter is made to refuse every new thread the same way.
+    completed, _ = run_script(
+        server,
+        CLIENT,
+        """
+        import threading
+
+        def refuse(self):
+            raise RuntimeError("can't create new thread at shutdown")
+
+        threading.Thread.start = refuse
+        for number in range(20):
+            assert client.track("u1", "inline", {"n": number})
+        print(client.stats().delivered)
+        """,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "20"
+    assert len(server.events("u1")) == 20
