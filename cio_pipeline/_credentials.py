@@ -13,7 +13,7 @@ from ._transport import TransientError, Transport
 def check_credentials(
     transport: Transport, expected_region: str | None
 ) -> dict[str, Any]:
-    """Return the workspace's region answer, or raise with the fix.
+    """Return the region look-up's response body, or raise with the fix.
 
     ``expected_region`` is the region the client sends to, or None when
     it sends to a URL of the caller's, where any region is fine.
@@ -36,10 +36,12 @@ def check_credentials(
         answer = json.loads(response.body)
     except ValueError:
         raise TrackAPIError(
-            "checking credentials failed: the answer is not JSON"
+            "checking credentials failed: the response is not JSON"
         ) from None
     if not isinstance(answer, dict):
-        raise TrackAPIError("checking credentials failed: unexpected answer")
+        raise TrackAPIError(
+            "checking credentials failed: the response is not a JSON object"
+        )
     region = answer.get("region")
     if expected_region is not None and region != expected_region:
         raise RegionMismatchError(

@@ -46,7 +46,7 @@ Outcome = Delivered | Partial | Failed | TooLarge | Aborted
 
 
 def server_message(body: bytes) -> str:
-    """Return the error text of a Track API answer, shortened."""
+    """Return the error text of a Track API response, shortened."""
     try:
         document = json.loads(body)
     except ValueError:
@@ -79,7 +79,7 @@ def _describe_error(item: Any) -> str:
 
 
 def partial_failures(body: bytes, count: int) -> dict[int, Reason]:
-    """Map each failed ``batch_index`` of a 207 answer to its reason."""
+    """Map each failed ``batch_index`` of a 207 response to its reason."""
     try:
         errors = json.loads(body).get("errors", [])
     except (ValueError, AttributeError):
@@ -145,7 +145,7 @@ class Sender:
         *,
         stop_at: float | None = None,
     ) -> Outcome:
-        """Send until a final answer, the retry limits or an abort.
+        """Send until a final response, the retry limits or an abort.
 
         ``count`` is the number of records in the request, for the
         ``retried`` counter. Retries end in failure at ``deadline``; at

@@ -1,4 +1,4 @@
-"""What the client reports: failure reasons, flush results and stats."""
+"""Failure reasons, flush results and stats that the client reports."""
 
 from __future__ import annotations
 

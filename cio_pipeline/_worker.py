@@ -519,7 +519,7 @@ class Worker:
         """Flush at interpreter exit; later calls send on their own thread."""
         left = max(0.0, deadline - monotonic())
         # Stop sending a little early, so that the flush thread can pass
-        # the records it still holds to on_error before the budget ends.
+        # the records it still has to on_error before the budget ends.
         margin = min(EXIT_REPORT_MARGIN, left / 5)
         result = self.shutdown(left - margin)
         thread = self._thread

@@ -90,7 +90,7 @@ class DeliveryLoop:
         self._unauthorized_logged = False
         self._aborted = False
         self._last_queued = 0
-        # The request now out, and what else the loop holds meanwhile.
+        # The request now out, and the other records the loop has meanwhile.
         self._in_flight: list[records.Record] | None = None
         self._waiting: list[records.Record] = []
         self._rest: tuple[list[records.Record], int] = ([], 0)

@@ -42,12 +42,12 @@ class SentRequest:
 
 
 def accept_all(request: SentRequest) -> tuple[int, dict[str, str], bytes]:
-    """Answer every request like the Track API's success: 200 and {}."""
+    """Respond to every request like the Track API's success: 200 and {}."""
     return 200, {}, b"{}"
 
 
 class InMemoryAdapter(requests.adapters.BaseAdapter):
-    """A requests transport that answers from a handler, with no sockets."""
+    """A requests transport that responds from a handler, with no sockets."""
 
     def __init__(self, handler: Handler = accept_all) -> None:
         super().__init__()

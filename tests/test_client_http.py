@@ -364,3 +364,16 @@ def test_restarted_server_gets_later_batches() -> None:
         assert client.flush(timeout=20).delivered == 1
         assert [e["name"] for e in second.events("u1")] == ["after"]
     client.shutdown(1)
+
+
+def test_disabled_client_and_identify_by(
+    make_http_client: Callable[..., Client], server: LocalTrackAPI
+) -> None:
+    disabled = make_http_client(enabled=False)
+    assert disabled.identify("u1", plan="off")
+    assert disabled.flush(timeout=5).pending == 0
+    assert server.counters()["requests"] == 0
+    by_id = make_http_client(identify_by="id", sync=True)
+    by_id.identify("ann@example.com", plan="pro")
+    assert server.person("ann@example.com") is not None
+    assert server.person(email="ann@example.com") is None

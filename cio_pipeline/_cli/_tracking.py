@@ -85,7 +85,7 @@ class Tracker:
         queued, and counts as delivered when it encodes and fits.
         """
         # The command line is part of this package, so it may use the
-        # worker's intercept hook, which sees every record a call queues.
+        # worker's intercept hook, which receives every record a call queues.
         worker = client._worker
         if dry_run:
             checker = DryRunCheck()
